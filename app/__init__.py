@@ -1,0 +1,1 @@
+"""CANN Studio desktop application (PySide6 + pyqtgraph)."""

@@ -1,0 +1,253 @@
+"""Read-outs of a bump: decoded position, width, height, tracking error, lag, total activity.
+
+The per-state functions are compiled (``@njit``) because the simulation kernels call them at every
+recorded step (so summaries cost no extra pass and need no stored activity); the public functions apply
+them to whole recordings, ``(..., num)`` for 1D and ``(..., L, L)`` for 2D.
+
+Decoders
+--------
+* circular population vector (default): ``angle(Σ u⁺_j e^{iθ_j})`` mapped back to the feature space; it
+  is correct across the ±π seam. On canns' endpoint-included grid the first and last neuron share one
+  angle, so each counts half.
+* centre of mass ``Σ u⁺_j x_j / Σ u⁺_j`` (what the canns tutorial plots); biased near the seam.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+WIDTH_FRACTION = 0.1
+"""Neurons above this fraction of the peak count towards the bump width."""
+
+SUMMARY_FIELDS_1D = (
+    "stim_pos", "decoded_pos", "decoded_com", "error", "bump_height", "bump_width",
+    "total_activity",
+)
+SUMMARY_FIELDS_2D = (
+    "stim_x", "stim_y", "decoded_x", "decoded_y", "error", "bump_height", "bump_width",
+    "total_activity",
+)
+"""Columns of the per-step summary table, in kernel order. ``stim_*`` and ``error`` are NaN while no
+stimulus is on; ``error`` is the wrapped distance |decoded − stimulus|."""
+
+
+class Decoder:
+    """Precomputed angles and weights of a grid for the population-vector decoder."""
+
+    def __init__(self, x: np.ndarray, z_min: float, z_max: float, *, endpoint: bool = True) -> None:
+        self.z_min = float(z_min)
+        self.z_range = float(z_max - z_min)
+        theta = 2.0 * np.pi * (x - z_min) / self.z_range
+        self.cos = np.cos(theta)
+        self.sin = np.sin(theta)
+        self.weight = np.ones_like(x)
+        if endpoint:
+            self.weight[0] = self.weight[-1] = 0.5
+        self.x = x
+        self.dx = self.z_range / len(x)
+
+
+@njit(cache=True, nogil=True)
+def wrap_scalar(d, z_range):
+    """Periodic difference into ``(-z_range/2, z_range/2]`` (canns' convention)."""
+    d = d % z_range
+    if d > z_range / 2:
+        d -= z_range
+    return d
+
+
+@njit(cache=True, nogil=True)
+def _pv_angle(u, cos_t, sin_t, weight):
+    c = 0.0
+    s = 0.0
+    for j in range(u.shape[0]):
+        if u[j] > 0.0:
+            c += weight[j] * u[j] * cos_t[j]
+            s += weight[j] * u[j] * sin_t[j]
+    if c == 0.0 and s == 0.0:
+        return np.nan
+    return math.atan2(s, c)
+
+
+@njit(cache=True, nogil=True)
+def angle_to_position(angle, z_min, z_range):
+    """Map an angle on the circle back to ``[z_min, z_min + z_range)``."""
+    return z_min + (z_range * angle / (2.0 * math.pi)) % z_range
+
+
+@njit(cache=True, nogil=True)
+def decode_pv_1d(u, cos_t, sin_t, weight, z_min, z_range):
+    """Population-vector position of one 1D state (NaN when nothing is active)."""
+    return angle_to_position(_pv_angle(u, cos_t, sin_t, weight), z_min, z_range)
+
+
+@njit(cache=True, nogil=True)
+def decode_com_1d(u, x):
+    """Centre of mass of the positive part of one 1D state (NaN when nothing is active)."""
+    num = 0.0
+    den = 0.0
+    for j in range(u.shape[0]):
+        if u[j] > 0.0:
+            num += u[j] * x[j]
+            den += u[j]
+    return num / den if den > 0.0 else np.nan
+
+
+@njit(cache=True, nogil=True)
+def bump_width_1d(u, dx):
+    """Width: the number of neurons above ``WIDTH_FRACTION`` of the peak, times the spacing."""
+    peak = u.max()
+    if peak <= 0.0:
+        return 0.0
+    return np.count_nonzero(u > WIDTH_FRACTION * peak) * dx
+
+
+@njit(cache=True, nogil=True)
+def summarize_1d(u, r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, dx, out):
+    """Fill ``out`` (``SUMMARY_FIELDS_1D``) for one state; ``stim_pos`` is NaN when no input is on."""
+    decoded = decode_pv_1d(u, cos_t, sin_t, weight, z_min, z_range)
+    out[0] = stim_pos
+    out[1] = decoded
+    out[2] = decode_com_1d(u, x)
+    out[3] = abs(wrap_scalar(decoded - stim_pos, z_range))
+    out[4] = u.max()
+    out[5] = bump_width_1d(u, dx)
+    out[6] = r.sum()
+
+
+@njit(cache=True, nogil=True)
+def summarize_2d(u, r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx, out):
+    """Fill ``out`` (``SUMMARY_FIELDS_2D``) for one ``L × L`` state.
+
+    The centre is decoded per axis from the marginals; the width is that of the row through the peak.
+    """
+    length = u.shape[0]
+    col = np.zeros(length)  # activity per column j: the x marginal
+    row = np.zeros(length)  # activity per row i: the y marginal
+    for i in range(length):
+        for j in range(length):
+            if u[i, j] > 0.0:
+                col[j] += u[i, j]
+                row[i] += u[i, j]
+    dec_x = decode_pv_1d(col, cos_t, sin_t, weight, z_min, z_range)
+    dec_y = decode_pv_1d(row, cos_t, sin_t, weight, z_min, z_range)
+    peak_row = np.argmax(u) // length
+    ex = wrap_scalar(dec_x - stim_x, z_range)
+    ey = wrap_scalar(dec_y - stim_y, z_range)
+    out[0] = stim_x
+    out[1] = stim_y
+    out[2] = dec_x
+    out[3] = dec_y
+    out[4] = math.sqrt(ex * ex + ey * ey)
+    out[5] = u.max()
+    out[6] = bump_width_1d(u[peak_row], dx)
+    out[7] = r.sum()
+
+
+@njit(cache=True, nogil=True)
+def _rows_pv(us, cos_t, sin_t, weight, z_min, z_range):
+    out = np.empty(us.shape[0])
+    for t in range(us.shape[0]):
+        out[t] = decode_pv_1d(us[t], cos_t, sin_t, weight, z_min, z_range)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _rows_com(us, x):
+    out = np.empty(us.shape[0])
+    for t in range(us.shape[0]):
+        out[t] = decode_com_1d(us[t], x)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _rows_width(us, dx):
+    out = np.empty(us.shape[0])
+    for t in range(us.shape[0]):
+        out[t] = bump_width_1d(us[t], dx)
+    return out
+
+
+def _rows(u: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+    u = np.asarray(u, dtype=np.float64)
+    return np.ascontiguousarray(u.reshape(-1, u.shape[-1])), u.shape[:-1]
+
+
+def decode_population_vector(u: np.ndarray, x: np.ndarray, z_min: float = -math.pi,
+                             z_max: float = math.pi, *, endpoint: bool = True) -> np.ndarray:
+    """Circular population-vector position of each 1D state in ``u`` (shape ``(..., num)``).
+
+    Examples
+    --------
+    >>> x = np.linspace(-np.pi, np.pi, 64)
+    >>> float(np.round(decode_population_vector(np.exp(-(x - 3.0) ** 2), x), 3))
+    3.0
+    """
+    dec = Decoder(np.asarray(x, float), z_min, z_max, endpoint=endpoint)
+    rows, shape = _rows(u)
+    return _rows_pv(rows, dec.cos, dec.sin, dec.weight, dec.z_min, dec.z_range).reshape(shape)
+
+
+def decode_center_of_mass(u: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Centre of mass ``Σ u⁺ x / Σ u⁺`` of each 1D state (the canns tutorial's decoder)."""
+    rows, shape = _rows(u)
+    return _rows_com(rows, np.asarray(x, float)).reshape(shape)
+
+
+def decode_2d(u: np.ndarray, x: np.ndarray, z_min: float = -math.pi, z_max: float = math.pi, *,
+              endpoint: bool = True) -> np.ndarray:
+    """Population-vector centre ``(x, y)`` of each ``L × L`` state in ``u`` (shape ``(..., L, L)``)."""
+    u = np.maximum(np.asarray(u, float), 0.0)
+    cols = decode_population_vector(u.sum(axis=-2), x, z_min, z_max, endpoint=endpoint)
+    rows = decode_population_vector(u.sum(axis=-1), x, z_min, z_max, endpoint=endpoint)
+    return np.stack([cols, rows], axis=-1)
+
+
+def bump_width(u: np.ndarray, dx: float) -> np.ndarray:
+    """Width of each 1D state: neurons above 10 % of the peak times the spacing ``dx``."""
+    rows, shape = _rows(u)
+    return _rows_width(rows, float(dx)).reshape(shape)
+
+
+def bump_height(u: np.ndarray) -> np.ndarray:
+    """Peak activity of each state (last axis, or last two axes for 2D when ``u.ndim > 2``)."""
+    return np.asarray(u).max(axis=-1)
+
+
+def total_activity(r: np.ndarray) -> np.ndarray:
+    """Summed firing rate of each 1D state."""
+    return np.asarray(r).sum(axis=-1)
+
+
+def tracking_error(decoded: np.ndarray, stimulus: np.ndarray, z_range: float = 2 * math.pi
+                   ) -> np.ndarray:
+    """Wrapped distance between decoded and stimulus positions (``(..., 2)`` arrays for 2D)."""
+    d = np.remainder(np.asarray(decoded) - np.asarray(stimulus), z_range)
+    d = np.where(d > z_range / 2, d - z_range, d)
+    return np.sqrt(np.square(d).sum(axis=-1)) if d.ndim > 1 and d.shape[-1] == 2 else np.abs(d)
+
+
+def tracking_lag(decoded: np.ndarray, stimulus: np.ndarray, dt: float, *,
+                 max_lag: float | None = None, z_range: float = 2 * math.pi) -> float:
+    """Time shift (positive: the bump trails the stimulus) that best aligns decoded and stimulus.
+
+    Minimises the mean wrapped error between ``decoded[t]`` and ``stimulus[t - lag]`` over whole steps
+    up to ``max_lag`` (default: a quarter of the recording). NaN entries are ignored.
+    """
+    decoded = np.asarray(decoded, float)
+    stimulus = np.asarray(stimulus, float)
+    n = len(decoded)
+    limit = n // 4 if max_lag is None else min(n - 1, int(round(max_lag / dt)))
+    best, best_err = 0, np.inf
+    for shift in range(-limit, limit + 1):
+        if shift >= 0:
+            err = tracking_error(decoded[shift:], stimulus[: n - shift], z_range)
+        else:
+            err = tracking_error(decoded[:shift], stimulus[-shift:], z_range)
+        mean = np.nanmean(err) if np.isfinite(err).any() else np.inf
+        if mean < best_err:
+            best, best_err = shift, mean
+    return best * dt

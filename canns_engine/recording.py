@@ -1,0 +1,155 @@
+"""Recordings: what a run keeps, chunk by chunk, in memory or streamed to a sink.
+
+A :class:`Recording` keeps every ``record_every``-th state (``u``, ``inp``, ``v`` for SFA) when
+``record="full"``, and always the per-step summary table (``analysis.SUMMARY_FIELDS_*``: stimulus and
+decoded position, error, bump height and width, total activity). Summary-only recordings cost a few
+numbers per recorded step, so arbitrarily long runs fit in memory. ``max_bytes`` bounds the in-memory
+size: the run stops with a clear error before exceeding it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .analysis import SUMMARY_FIELDS_1D, SUMMARY_FIELDS_2D
+from .errors import ConfigError
+
+RECORD_MODES = ("full", "summary", "none")
+
+
+class Recording:
+    """Arrays of a run: ``t``, ``step``, ``u``, ``inp``, ``v`` and the summary columns by name.
+
+    Attributes are concatenated on access (``rec.u`` has shape ``(n, num)`` or ``(n, L, L)``); summary
+    columns are attributes too (``rec.decoded_pos``, ``rec.error``, …) and ``rec.summary`` is the
+    ``(n, fields)`` table.
+    """
+
+    def __init__(self, *, model_type: str, params: dict[str, Any], x: np.ndarray, dt: float,
+                 ndim: int, sfa: bool, record: str = "full", record_every: int = 1,
+                 max_bytes: int | None = None) -> None:
+        if record not in RECORD_MODES:
+            raise ConfigError(f"record must be one of {RECORD_MODES}, got {record!r}",
+                              param="record")
+        if isinstance(record_every, bool) or not isinstance(record_every, int | np.integer) or (
+            record_every < 1
+        ):
+            raise ConfigError(f"record_every must be an integer ≥ 1, got {record_every!r}",
+                              param="record_every")
+        self.model_type = model_type
+        self.params = dict(params)
+        self.x = x
+        self.dt = dt
+        self.ndim = ndim
+        self.sfa = sfa
+        self.record = record
+        self.record_every = int(record_every)
+        self.max_bytes = max_bytes
+        self.fields = SUMMARY_FIELDS_1D if ndim == 1 else SUMMARY_FIELDS_2D
+        self._chunks: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("step", "u", "inp", "v", "summary")
+        }
+        self._cache: dict[str, np.ndarray] = {}
+        self.nbytes = 0
+
+    @property
+    def full(self) -> bool:
+        """True when whole states are kept, not only summaries."""
+        return self.record == "full"
+
+    def check_room(self, rows: int, state_size: int) -> None:
+        """Raise before appending ``rows`` would exceed ``max_bytes``."""
+        if self.max_bytes is None:
+            return
+        per_row = 8 * (len(self.fields) + 1 + (state_size * (3 if self.sfa else 2)
+                                               if self.full else 0))
+        if self.nbytes + rows * per_row > self.max_bytes:
+            raise ConfigError(
+                f"the recording would exceed max_bytes = {self.max_bytes:,} bytes after "
+                f"{len(self):,} rows; record every n-th step (record_every), keep summaries only "
+                f"(record='summary') or stream to a file", param="max_bytes")
+
+    def append(self, step: np.ndarray, summary: np.ndarray, u: np.ndarray | None = None,
+               inp: np.ndarray | None = None, v: np.ndarray | None = None) -> None:
+        """Add a chunk of recorded rows (arrays are taken over, not copied)."""
+        if len(step) == 0:
+            return
+        for name, arr in (("step", step), ("summary", summary), ("u", u), ("inp", inp), ("v", v)):
+            if arr is not None:
+                self._chunks[name].append(arr)
+                self.nbytes += arr.nbytes
+        self._cache.clear()
+
+    def _joined(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            chunks = self._chunks[name]
+            if not chunks:
+                if name in ("u", "inp", "v"):
+                    why = ("this model has no adaptation variable v" if name == "v" and not self.sfa
+                           else f"the run recorded summaries only (record={self.record!r})")
+                    raise AttributeError(f"no {name} in this recording: {why}")
+                width = {"step": (), "summary": (len(self.fields),)}[name]
+                self._cache[name] = np.zeros((0, *width))
+            else:
+                self._cache[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+                self._chunks[name] = [self._cache[name]]
+        return self._cache[name]
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self._chunks["step"])
+
+    @property
+    def step(self) -> np.ndarray:
+        """Index of each recorded step (the state after that step)."""
+        return self._joined("step")
+
+    @property
+    def t(self) -> np.ndarray:
+        """Simulated time of each recorded state: ``(step + 1) · dt``."""
+        return (self.step + 1) * self.dt
+
+    @property
+    def u(self) -> np.ndarray:
+        """Recorded states ``u``."""
+        return self._joined("u")
+
+    @property
+    def inp(self) -> np.ndarray:
+        """External input used in each recorded step."""
+        return self._joined("inp")
+
+    @property
+    def v(self) -> np.ndarray:
+        """Recorded adaptation ``v`` (SFA models)."""
+        return self._joined("v")
+
+    @property
+    def r(self) -> np.ndarray:
+        """Firing rates ``u² / (1 + k Σu²)`` of the recorded states (with the recording's ``k``)."""
+        u = self.u
+        axes = tuple(range(1, u.ndim))
+        return u**2 / (1.0 + self.params["k"] * (u**2).sum(axis=axes, keepdims=True))
+
+    @property
+    def summary(self) -> np.ndarray:
+        """The ``(n, len(fields))`` summary table."""
+        return self._joined("summary")
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        fields = self.__dict__.get("fields", ())
+        if name in fields:
+            return self.summary[:, fields.index(name)]
+        raise AttributeError(f"Recording has no attribute {name!r}")
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """Every recorded array by name (states only when recorded)."""
+        out = {"t": self.t, "step": self.step}
+        out.update({name: self.summary[:, i] for i, name in enumerate(self.fields)})
+        if self.full and len(self):
+            out["u"] = self.u
+            out["inp"] = self.inp
+            if self.sfa:
+                out["v"] = self.v
+        return out

@@ -1,0 +1,445 @@
+"""Running a network: :func:`simulate` for whole tasks, :class:`Simulation` for streaming and live edits.
+
+A :class:`Simulation` owns one model and (optionally) one task. It advances in compiled chunks, keeps a
+:class:`~canns_engine.recording.Recording`, and accepts changes between chunks (:meth:`Simulation.apply`):
+live parameters, a dragged or pulsed stimulus, a new protocol, or a structural change that rebuilds the
+grid. Every change is logged with its step in :attr:`Simulation.events`, so a run can be replayed
+exactly (:meth:`Simulation.run` with ``events=``). :meth:`Simulation.frames` is a generator of
+:class:`Frame` snapshots (copies) for the GUI, notebooks and the command line; it takes updates through
+``generator.send(update)``.
+
+Only one thread may use a Simulation at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _kernels
+from .analysis import SUMMARY_FIELDS_1D, SUMMARY_FIELDS_2D, summarize_1d, summarize_2d
+from .errors import ConfigError, NumericalInstabilityError
+from .models import BaseCANN, check_step
+from .recording import Recording
+from .tasks import Task, make_task
+
+CHUNK_ELEMENTS = 1 << 21
+"""Largest ``steps × neurons`` block (noise or recorded states) built per compiled call (16 MB)."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A snapshot of a running network: copies, safe to hand to another thread.
+
+    ``stim_pos`` is NaN (1D) or a NaN pair (2D) while no stimulus is on; ``decoded_pos`` is the
+    population-vector position (a pair in 2D); ``summary`` maps the summary fields to values.
+    """
+
+    step: int
+    t: float
+    model_type: str
+    params: dict[str, Any]
+    x: np.ndarray
+    u: np.ndarray
+    r: np.ndarray
+    inp: np.ndarray
+    v: np.ndarray | None
+    stim_pos: float | np.ndarray
+    decoded_pos: float | np.ndarray
+    summary: dict[str, float]
+    done: bool = False
+    events: tuple[dict[str, Any], ...] = field(default=())
+
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(steps_done, steps_total)`` after each chunk of :meth:`Simulation.run`."""
+
+
+class Simulation:
+    """A network, its protocol and its recording, advanced step by step.
+
+    Parameters
+    ----------
+    model : BaseCANN
+        The network; the run starts from its current state (zeros for a new model).
+    task : Task, optional
+        The stimulus protocol; ``None`` runs without input until a stimulus is set.
+    seed : int, optional
+        Seed of the noise generator (template matching). Defaults to the task's ``seed``.
+    record : {"full", "summary", "none"}
+        Keep whole states and summaries, summaries only, or nothing.
+    record_every : int
+        Keep every n-th step.
+    max_bytes : int, optional
+        Stop with an error before the in-memory recording exceeds this size.
+    loop : bool
+        Repeat the protocol forever instead of finishing after ``task.total_steps``.
+
+    Examples
+    --------
+    >>> from canns_engine import CANN1D, PopulationCoding1D, Simulation
+    >>> model = CANN1D(num=64)
+    >>> task = PopulationCoding1D(model, before_duration=1.0, after_duration=5.0, Iext=0.5,
+    ...                           duration=5.0, time_step=0.05)
+    >>> sim = Simulation(model, task, record="summary")
+    >>> for frame in sim.frames(steps_per_frame=50):
+    ...     pass
+    >>> round(float(frame.decoded_pos), 2)
+    0.5
+    """
+
+    def __init__(self, model: BaseCANN, task: Task | None = None, *, seed: int | None = None,
+                 record: str = "full", record_every: int = 1, max_bytes: int | None = None,
+                 loop: bool = False) -> None:
+        if not isinstance(model, BaseCANN):
+            raise ConfigError(f"model must be a canns_engine model, got {type(model).__name__}",
+                              param="model")
+        if task is not None and task.cann_instance is not model:
+            raise ConfigError("the task was created for another model instance", param="task")
+        self.model = model
+        self.task = task
+        self.loop = loop
+        self.seed = seed if seed is not None else (task.seed if task is not None else None)
+        self._record_args = {"record": record, "record_every": record_every,
+                             "max_bytes": max_bytes}
+        self.events: list[dict[str, Any]] = []
+        self.previous_recordings: list[Recording] = []
+        self._rng = np.random.default_rng(self.seed)
+        self.step_index = 0
+        self._protocol_start = 0
+        self._override: dict[str, Any] | None = None
+        self._last_stim = self._no_stimulus()
+        self.recording = self._new_recording()
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def t(self) -> float:
+        """Simulated time."""
+        return self.step_index * self.model.dt
+
+    @property
+    def dt(self) -> float:
+        """Step size (the task's ``time_step``)."""
+        return self.model.dt
+
+    @property
+    def total_steps(self) -> int | None:
+        """Steps until the protocol ends (``None`` when it never does)."""
+        if self.task is None or self.loop:
+            return None
+        return self._protocol_start + self.task.total_steps
+
+    @property
+    def done(self) -> bool:
+        """True once a finite protocol has run to its end."""
+        total = self.total_steps
+        return total is not None and self.step_index >= total
+
+    def reset(self, seed: int | None = None) -> None:
+        """Zero the state, restart the protocol, the noise (with ``seed`` if given) and the recording."""
+        if seed is not None:
+            self.seed = seed
+        self.model.init_state()
+        self._rng = np.random.default_rng(self.seed)
+        self.step_index = 0
+        self._protocol_start = 0
+        self._override = None
+        self._last_stim = self._no_stimulus()
+        self.events = []
+        self.previous_recordings = []
+        self.recording = self._new_recording()
+
+    def _new_recording(self) -> Recording | None:
+        if self._record_args["record"] == "none":
+            return None
+        m = self.model
+        return Recording(model_type=m.model_type, params=m.params, x=m.x, dt=m.dt, ndim=m.ndim,
+                         sfa=m.sfa, **self._record_args)
+
+    def _no_stimulus(self) -> np.ndarray:
+        return np.full(self.model.ndim, np.nan)
+
+    # -- live changes -----------------------------------------------------------------------------
+    def apply(self, update: dict[str, Any]) -> None:
+        """Apply a change now and log it in :attr:`events`.
+
+        Keys: any model parameter (live ones take effect at the next step; ``num``/``length``, ``a``,
+        ``J0``, ``z_min``, ``z_max`` rebuild), ``"dt"``, ``"stimulus"`` (a position: hold the stimulus
+        there; ``None``: give it back to the protocol), ``"pulse"`` (``{"pos": p, "duration": d,
+        "amplitude": A}``: a brief input), ``"task"`` (a task spec dict: a new protocol from now).
+        """
+        update = dict(update)
+        params = {k: update.pop(k) for k in list(update) if k in self.model.params}
+        unknown = set(update) - {"stimulus", "pulse", "task", "dt"}
+        if unknown:
+            known = ", ".join([*self.model.params, "dt", "stimulus", "pulse", "task"])
+            raise ConfigError(f"cannot apply {', '.join(sorted(unknown))}; known: {known}",
+                              param=sorted(unknown)[0])
+        if "stimulus" in update:
+            self._set_stimulus(update["stimulus"])
+        if "pulse" in update:
+            self._set_pulse(update["pulse"])
+        if "dt" in update:
+            self.model.dt = update["dt"]
+        if params:
+            grid_before = self.model.x
+            self.model.set_params(**params)
+            if self.recording is not None and self.model.x is not grid_before:
+                self.previous_recordings.append(self.recording)  # states change shape: new segment
+                self.recording = self._new_recording()
+        if "task" in update:
+            self.task = make_task(self.model, update["task"])
+            self._protocol_start = self.step_index
+        self.events.append({"step": self.step_index, **_jsonable(params), **_jsonable(update)})
+
+    def _set_stimulus(self, pos: Any) -> None:
+        if pos is None:
+            self._override = None
+            return
+        p = np.asarray(pos, dtype=float).reshape(-1)
+        if p.size != self.model.ndim or not np.isfinite(p).all():
+            raise ConfigError(f"stimulus must be a finite position with {self.model.ndim} "
+                              f"coordinate(s), got {pos!r}", param="stimulus")
+        self._override = {"pos": p, "until": None, "amplitude": None}
+
+    def _set_pulse(self, pulse: dict[str, Any]) -> None:
+        try:
+            p = np.asarray(pulse["pos"], dtype=float).reshape(-1)
+            steps = int(round(float(pulse.get("duration", 1.0)) / self.dt))
+            amp = pulse.get("amplitude")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"pulse needs a position 'pos' and a 'duration' ({exc})",
+                              param="pulse") from exc
+        if p.size != self.model.ndim or not np.isfinite(p).all() or steps < 1:
+            raise ConfigError(f"pulse must have a finite position and last ≥ one step, got {pulse}",
+                              param="pulse")
+        self._override = {"pos": p, "until": self.step_index + steps,
+                          "amplitude": None if amp is None else float(amp)}
+
+    # -- stepping ---------------------------------------------------------------------------------
+    def _inputs(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stimulus positions, amplitudes and noise of the next ``n`` steps."""
+        model, ndim = self.model, self.model.ndim
+        steps = self.step_index + np.arange(n)
+        pos = np.zeros((n, ndim))
+        amp = np.zeros(n)
+        noisy = np.zeros(n, dtype=bool)
+        if self.task is not None:
+            k = steps - self._protocol_start
+            total = self.task.total_steps
+            if self.loop:
+                k = k % total
+            active = k < total
+            ka = k[active]
+            pos[active] = self.task.stim_pos[ka]
+            amp[active] = np.where(self.task.stim_on[ka], model.A, 0.0)
+            noisy[active] = self.task.noise_level > 0
+        ov = self._override
+        if ov is not None:
+            held = steps < ov["until"] if ov["until"] is not None else np.ones(n, dtype=bool)
+            pos[held] = ov["pos"]
+            amp[held] = model.A if ov["amplitude"] is None else ov["amplitude"]
+            noisy[held] = False
+            if ov["until"] is not None and steps[-1] + 1 >= ov["until"]:
+                self._override = None
+        noise = np.zeros((0, *model.shape))
+        if noisy.any():
+            noise = np.zeros((n, *model.shape))
+            scale = self.task.noise_level * model.A
+            noise[noisy] = scale * self._rng.standard_normal((int(noisy.sum()), *model.shape))
+        return (pos[:, 0].copy() if ndim == 1 else pos), amp, noise
+
+    def _chunk_limit(self) -> int:
+        size = int(np.prod(self.model.shape))
+        return max(1, CHUNK_ELEMENTS // size)
+
+    def step(self, n: int = 1) -> Simulation:
+        """Advance ``n`` steps (past the end of a finite protocol the input is off)."""
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ConfigError(f"n must be an integer ≥ 0, got {n!r}", param="n")
+        remaining = int(n)
+        while remaining > 0:
+            chunk = min(remaining, self._chunk_limit())
+            self._advance(*self._inputs(chunk))
+            remaining -= chunk
+        return self
+
+    def step_with_input(self, inp: np.ndarray) -> None:
+        """Advance one step with an explicit input array (canns' ``model.update(inp)``)."""
+        model = self.model
+        noise = np.asarray(inp, dtype=np.float64).reshape(1, *model.shape)
+        pos = np.zeros(1) if model.ndim == 1 else np.zeros((1, 2))
+        self._advance(pos, np.zeros(1), noise)
+
+    def _advance(self, pos: np.ndarray, amp: np.ndarray, noise: np.ndarray) -> None:
+        model, rec = self.model, self.recording
+        n = len(amp)
+        every = rec.record_every if rec is not None else 1 << 62
+        rows = (self.step_index + n) // every - self.step_index // every
+        full = rec is not None and rec.full
+        if rec is not None:
+            rec.check_room(rows, int(np.prod(model.shape)))
+        state_rows = rows if full else 0
+        out_u = np.empty((state_rows, *model.shape))
+        out_inp = np.empty((state_rows, *model.shape))
+        out_v = np.empty((state_rows if model.sfa else 0, *model.shape))
+        out_sum = np.empty((rows, len(rec.fields) if rec is not None else 8))
+        run = _kernels.run_1d if model.ndim == 1 else _kernels.run_2d
+        p, dec, kern = model.params, model.decoder, model.kernel
+        recorded, bad = run(
+            model.u, model.v, model.r, model.inp, kern.basis, kern.weight, model.peak_weight,
+            p["k"], model.dt / p["tau"], model.dt / p.get("tau_v", 1.0), p.get("m", 0.0), model.sfa,
+            model.x, p["a"], model.z_range, pos, amp, noise, self.step_index, every,
+            out_u, out_v, out_inp, out_sum, dec.cos, dec.sin, dec.weight, p["z_min"], model.dx,
+        )
+        done = n if bad < 0 else bad
+        if done:
+            last = done - 1
+            self._last_stim = (np.atleast_1d(pos[last]).astype(float) if amp[last] != 0
+                               else self._no_stimulus())
+        if rec is not None and recorded:
+            first = (self.step_index // every + 1) * every - 1
+            steps = first + every * np.arange(recorded)
+            rec.append(steps, out_sum[:recorded],
+                       *(out_u[:recorded], out_inp[:recorded]) if full else (None, None),
+                       v=out_v[:recorded] if full and model.sfa else None)
+        self.step_index += done
+        if bad >= 0:
+            raise self._diverged()
+
+    def _diverged(self) -> NumericalInstabilityError:
+        m, step = self.model, max(self.step_index - 1, 0)
+        p = m.params
+        causes = []
+        if p["k"] == 0:
+            causes.append("k = 0 leaves no divisive inhibition, so recurrent excitation grows "
+                          "without bound (set k > 0)")
+        if m.dt > 0.5 * p["tau"]:
+            causes.append(f"dt = {m.dt:g} is large for tau = {p['tau']:g} (try dt ≤ {p['tau'] / 10:g})")
+        if not causes:
+            causes.append("the input or the recurrent gain is too large for the step size "
+                          f"(A = {p['A']:g}, J0 = {p['J0']:g}, k = {p['k']:g}, dt = {m.dt:g})")
+        return NumericalInstabilityError(
+            f"the network state became non-finite at step {step} (t = {(step + 1) * m.dt:g}); "
+            f"likely cause: {'; '.join(causes)}. Reset to continue.",
+            step=step, t=(step + 1) * m.dt)
+
+    def run(self, steps: int | None = None, *, duration: float | None = None,
+            events: Iterable[dict[str, Any]] = (), progress: ProgressCallback | None = None,
+            should_stop: Callable[[], bool] | None = None) -> Recording | None:
+        """Run ``steps`` (or ``duration``; default: to the end of the protocol) and return the
+        recording. ``events`` (as logged in :attr:`events`) are applied at their steps, which replays
+        a recorded session exactly."""
+        if steps is None and duration is not None:
+            steps = int(round(float(duration) / self.dt))
+        if steps is None:
+            if self.total_steps is None:
+                raise ConfigError("give steps or duration: this simulation has no finite protocol",
+                                  param="steps")
+            steps = self.total_steps - self.step_index
+        end = self.step_index + int(steps)
+        pending = sorted((dict(e) for e in events), key=lambda e: e["step"])
+        limit = self._chunk_limit()
+        while self.step_index < end:
+            while pending and pending[0]["step"] <= self.step_index:
+                event = pending.pop(0)
+                event.pop("step")
+                self.apply(event)
+                limit = self._chunk_limit()
+            nxt = pending[0]["step"] if pending else end
+            self.step(min(end, nxt, self.step_index + limit) - self.step_index)
+            if progress is not None:
+                progress(self.step_index - (end - int(steps)), int(steps))
+            if should_stop is not None and should_stop():
+                break
+        return self.recording
+
+    # -- streaming --------------------------------------------------------------------------------
+    def snapshot(self) -> Frame:
+        """The current state as a :class:`Frame` (copies)."""
+        m = self.model
+        r = m.u**2 / (1.0 + m.k * float((m.u**2).sum()))
+        dec = m.decoder
+        if m.ndim == 1:
+            stim = float(self._last_stim[0])
+            out = np.empty(7)
+            summarize_1d(m.u, r, stim, dec.cos, dec.sin, dec.weight, m.x, dec.z_min, dec.z_range,
+                         m.dx, out)
+            fields, decoded = self._fields(), float(out[1])
+        else:
+            stim = self._last_stim.copy()
+            out = np.empty(8)
+            summarize_2d(m.u, r, stim[0], stim[1], dec.cos, dec.sin, dec.weight, dec.z_min,
+                         dec.z_range, m.dx, out)
+            fields, decoded = self._fields(), out[2:4].copy()
+        return Frame(step=self.step_index, t=self.t, model_type=m.model_type, params=m.params,
+                     x=m.x.copy(), u=m.u.copy(), r=r, inp=m.inp.copy(),
+                     v=m.v.copy() if m.sfa else None, stim_pos=stim, decoded_pos=decoded,
+                     summary=dict(zip(fields, out.tolist(), strict=True)), done=self.done,
+                     events=tuple(self.events))
+
+    def _fields(self) -> tuple[str, ...]:
+        return SUMMARY_FIELDS_1D if self.model.ndim == 1 else SUMMARY_FIELDS_2D
+
+    def frames(self, steps_per_frame: int = 10, max_steps: int | None = None
+               ) -> Generator[Frame, dict[str, Any] | None, Recording | None]:
+        """Yield a :class:`Frame` every ``steps_per_frame`` steps until the protocol ends (or
+        ``max_steps``); ``send(update)`` applies an update (as :meth:`apply`) before the next chunk.
+        Returns the recording."""
+        if steps_per_frame < 1:
+            raise ConfigError(f"steps_per_frame must be ≥ 1, got {steps_per_frame}",
+                              param="steps_per_frame")
+        start = self.step_index
+        while not self.done and (max_steps is None or self.step_index - start < max_steps):
+            n = steps_per_frame
+            if self.total_steps is not None:
+                n = min(n, self.total_steps - self.step_index)
+            if max_steps is not None:
+                n = min(n, max_steps - (self.step_index - start))
+            self.step(n)
+            update = yield self.snapshot()
+            if update:
+                for item in update if isinstance(update, list) else [update]:
+                    self.apply(item)
+        return self.recording
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Numpy scalars and arrays to plain Python, so events serialise to JSON."""
+    out = {}
+    for k, v in values.items():
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        elif isinstance(v, np.generic):
+            v = v.item()
+        out[k] = v
+    return out
+
+
+def simulate(model: BaseCANN, task: Task, *, seed: int | None = None, record: str = "full",
+             record_every: int = 1, max_bytes: int | None = None,
+             progress: ProgressCallback | None = None) -> Recording:
+    """Run ``task`` on ``model`` in compiled code and return the :class:`Recording`.
+
+    The model integrates with the task's ``time_step`` and starts from its current state (as a canns
+    ``for_loop`` does). ``record="summary"`` keeps only the per-step summaries (memory independent
+    of the number of neurons); ``record_every`` keeps every n-th step.
+
+    Examples
+    --------
+    >>> from canns_engine import CANN1D, SmoothTracking1D, simulate
+    >>> model = CANN1D(num=128)
+    >>> task = SmoothTracking1D(model, Iext=(0.0, 2.0), duration=(20.0,), time_step=0.05)
+    >>> rec = simulate(model, task, record="summary")
+    >>> bool(abs(rec.error[-1]) < 0.1)
+    True
+    """
+    check_step(model.dt, model.tau, model.params.get("tau_v"))
+    sim = Simulation(model, task, seed=seed, record=record, record_every=record_every,
+                     max_bytes=max_bytes)
+    return sim.run(progress=progress)
+
+
