@@ -240,7 +240,7 @@ def tracking_lag(decoded: np.ndarray, stimulus: np.ndarray, dt: float, *,
     decoded = np.asarray(decoded, float)
     stimulus = np.asarray(stimulus, float)
     n = len(decoded)
-    limit = n // 4 if max_lag is None else min(n - 1, int(round(max_lag / dt)))
+    limit = n // 4 if max_lag is None else min(n - 1, round(max_lag / dt))
     best, best_err = 0, np.inf
     for shift in range(-limit, limit + 1):
         if shift >= 0:

@@ -117,6 +117,7 @@ class BaseCANN:
             if structural & {self.size_param, "z_min", "z_max"}:
                 self.u, self.v = (self._resample(old_x, s) for s in old_state)
                 self.inp = np.zeros(self.shape)
+                self.r = np.zeros(self.shape)
                 _kernels._rate(self.u.reshape(-1), self.k, self.r.reshape(-1))
         return structural
 
@@ -189,7 +190,7 @@ class BaseCANN:
                               param="inp")
         from .simulation import Simulation  # one stepping path for every caller
 
-        sim = Simulation(self, None, record="none", _keep_state=True)
+        sim = Simulation(self, None, record="none")
         sim.step_with_input(inp)
 
     __call__ = update

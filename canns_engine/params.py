@@ -48,9 +48,9 @@ class ParamSpec:
     def validate(self, value: Any) -> float | int:
         """Return ``value`` coerced to the parameter's type, or raise :class:`ConfigError`."""
         kind = "an integer" if self.integer else "a number"
-        if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(
+        if isinstance(value, bool) or (not isinstance(value, int | float) and not hasattr(
             value, "__float__"
-        ):
+        )):
             raise ConfigError(
                 f"{self.name} must be {kind}, got {value!r} ({type(value).__name__})",
                 param=self.name,

@@ -138,6 +138,8 @@ class Recording:
         return self._joined("summary")
 
     def __getattr__(self, name: str) -> np.ndarray:
+        if name in ("u", "inp", "v"):  # a property raised: say why instead of "no attribute"
+            return self._joined(name)
         fields = self.__dict__.get("fields", ())
         if name in fields:
             return self.summary[:, fields.index(name)]

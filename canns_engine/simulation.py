@@ -208,7 +208,7 @@ class Simulation:
     def _set_pulse(self, pulse: dict[str, Any]) -> None:
         try:
             p = np.asarray(pulse["pos"], dtype=float).reshape(-1)
-            steps = int(round(float(pulse.get("duration", 1.0)) / self.dt))
+            steps = round(float(pulse.get("duration", 1.0)) / self.dt)
             amp = pulse.get("amplitude")
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"pulse needs a position 'pos' and a 'duration' ({exc})",
@@ -276,6 +276,10 @@ class Simulation:
 
     def _advance(self, pos: np.ndarray, amp: np.ndarray, noise: np.ndarray) -> None:
         model, rec = self.model, self.recording
+        # The compiled loops do not check bounds: refuse inconsistent arrays here, loudly.
+        shapes = {a.shape for a in (model.u, model.v, model.r, model.inp)} | {noise.shape[1:] or model.shape}
+        if shapes != {model.shape} or model.kernel.basis.shape[1] != model.num:
+            raise RuntimeError(f"inconsistent network state shapes {shapes} for {model.shape}")
         n = len(amp)
         every = rec.record_every if rec is not None else 1 << 62
         rows = (self.step_index + n) // every - self.step_index // every
@@ -334,7 +338,7 @@ class Simulation:
         recording. ``events`` (as logged in :attr:`events`) are applied at their steps, which replays
         a recorded session exactly."""
         if steps is None and duration is not None:
-            steps = int(round(float(duration) / self.dt))
+            steps = round(float(duration) / self.dt)
         if steps is None:
             if self.total_steps is None:
                 raise ConfigError("give steps or duration: this simulation has no finite protocol",
