@@ -16,7 +16,10 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis
+from . import (
+    _cache,  # noqa: F401  (first: numba's cache folder must be set before any kernel exists)
+    analysis,
+)
 from .errors import CannsEngineError, ConfigError, NumericalInstabilityError, SessionFormatError
 from .models import CANN1D, CANN1D_SFA, CANN2D, CANN2D_SFA, MODELS, BaseCANN, make_model
 from .params import LIVE_PARAMS, MODEL_PARAMS, ParamSpec

@@ -9,7 +9,7 @@ Decoders
 * circular population vector (default): ``angle(Σ u⁺_j e^{iθ_j})`` mapped back to the feature space; it
   is correct across the ±π seam. On canns' endpoint-included grid the first and last neuron share one
   angle, so each counts half.
-* centre of mass ``Σ u⁺_j x_j / Σ u⁺_j`` (what the canns tutorial plots); biased near the seam.
+* centre of mass ``Σ u_j x_j / Σ u_j`` (what the canns tutorial plots); biased near the seam.
 """
 
 from __future__ import annotations
@@ -86,14 +86,13 @@ def decode_pv_1d(u, cos_t, sin_t, weight, z_min, z_range):
 
 @njit(cache=True, nogil=True)
 def decode_com_1d(u, x):
-    """Centre of mass of the positive part of one 1D state (NaN when nothing is active)."""
+    """Centre of mass ``Σ u x / Σ u`` of one 1D state, exactly as the canns tutorial computes it."""
     num = 0.0
     den = 0.0
     for j in range(u.shape[0]):
-        if u[j] > 0.0:
-            num += u[j] * x[j]
-            den += u[j]
-    return num / den if den > 0.0 else np.nan
+        num += u[j] * x[j]
+        den += u[j]
+    return num / den if den != 0.0 else np.nan
 
 
 @njit(cache=True, nogil=True)
@@ -192,7 +191,7 @@ def decode_population_vector(u: np.ndarray, x: np.ndarray, z_min: float = -math.
 
 
 def decode_center_of_mass(u: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Centre of mass ``Σ u⁺ x / Σ u⁺`` of each 1D state (the canns tutorial's decoder)."""
+    """Centre of mass ``Σ u x / Σ u`` of each 1D state (the canns tutorial's decoder)."""
     rows, shape = _rows(u)
     return _rows_com(rows, np.asarray(x, float)).reshape(shape)
 

@@ -1,0 +1,78 @@
+"""Where numba keeps the compiled kernels: one folder per engine build, in a per-user cache.
+
+numba's ``cache=True`` keys a cached kernel on its own source file only. A kernel that calls a compiled
+helper from another file (``_kernels`` calls the read-outs in ``analysis``) would keep running the old
+helper after that file changed — an upgrade or an edit silently gives stale results. So the cache lives
+in a folder named after a fingerprint of the whole engine's source (or its version when frozen), under:
+
+1. ``$NUMBA_CACHE_DIR`` when set (a packaged app sets it to a per-user folder before start-up);
+2. otherwise the platform's per-user cache (``~/.cache/canns-studio/numba`` on Linux), falling back to
+   the temporary folder when that is not writable (read-only homes, sandboxes).
+
+It is configured when ``canns_engine`` is imported, before any kernel is defined, and works whether or
+not numba was imported earlier (it sets ``numba.core.config.CACHE_DIR`` directly).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ENGINE_DIR = Path(__file__).resolve().parent
+
+
+def fingerprint() -> str:
+    """A short hash of every engine source file (the package version when sources are absent)."""
+    digest = hashlib.blake2b(digest_size=6)
+    sources = sorted(ENGINE_DIR.rglob("*.py"))
+    for path in sources:
+        digest.update(path.relative_to(ENGINE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    if not sources:  # frozen bundle: only bytecode ships
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            digest.update(version("canns-studio").encode())
+        except PackageNotFoundError:
+            digest.update(b"frozen")
+    return digest.hexdigest()
+
+
+def user_cache_root() -> Path:
+    """The platform's per-user cache folder for CANN Studio's compiled kernels."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "canns-studio" / "numba"
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def configure() -> Path:
+    """Point numba's cache at ``<root>/engine-<fingerprint>`` and return that folder."""
+    root = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else user_cache_root()
+    folder = root / f"engine-{fingerprint()}"
+    if not _writable(folder):
+        folder = Path(tempfile.gettempdir()) / "canns-studio-numba" / folder.name
+        folder.mkdir(parents=True, exist_ok=True)
+    from numba.core import config
+
+    config.CACHE_DIR = str(folder)
+    return folder
+
+
+CACHE_DIR = configure()
