@@ -182,7 +182,7 @@ def decode_population_vector(u: np.ndarray, x: np.ndarray, z_min: float = -math.
     Examples
     --------
     >>> x = np.linspace(-np.pi, np.pi, 64)
-    >>> float(np.round(decode_population_vector(np.exp(-(x - 3.0) ** 2), x), 3))
+    >>> float(np.round(decode_population_vector(np.exp(4 * np.cos(x - 3.0)), x), 3))
     3.0
     """
     dec = Decoder(np.asarray(x, float), z_min, z_max, endpoint=endpoint)
