@@ -9,7 +9,8 @@ size: the run stops with a clear error before exceeding it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -25,7 +26,14 @@ class Recording:
     Attributes are concatenated on access (``rec.u`` has shape ``(n, num)`` or ``(n, L, L)``); summary
     columns are attributes too (``rec.decoded_pos``, ``rec.error``, …) and ``rec.summary`` is the
     ``(n, fields)`` table.
+
+    With a ``sink`` attached (:meth:`attach_sink`), rows go to it instead of memory and the attributes
+    read them back from it.
     """
+
+    spill: ClassVar[Callable[[Recording], Any] | None] = None
+    """Process-wide overflow policy: when set (``canns_engine.sink.spill_to_disk()``), a recording about
+    to exceed ``max_bytes`` moves to the sink ``spill(recording)`` returns instead of raising."""
 
     def __init__(self, *, model_type: str, params: dict[str, Any], x: np.ndarray, dt: float,
                  ndim: int, sfa: bool, record: str = "full", record_every: int = 1,
@@ -53,6 +61,7 @@ class Recording:
         }
         self._cache: dict[str, np.ndarray] = {}
         self.nbytes = 0
+        self.sink: Any = None
 
     @property
     def full(self) -> bool:
@@ -60,12 +69,16 @@ class Recording:
         return self.record == "full"
 
     def check_room(self, rows: int, state_size: int) -> None:
-        """Raise before appending ``rows`` would exceed ``max_bytes``."""
-        if self.max_bytes is None:
+        """Raise (or spill to a sink, see :attr:`spill`) before appending ``rows`` would exceed
+        ``max_bytes``."""
+        if self.max_bytes is None or self.sink is not None:
             return
         per_row = 8 * (len(self.fields) + 1 + (state_size * (3 if self.sfa else 2)
                                                if self.full else 0))
         if self.nbytes + rows * per_row > self.max_bytes:
+            if Recording.spill is not None:
+                self.attach_sink(Recording.spill(self))
+                return
             raise ConfigError(
                 f"the recording would exceed max_bytes = {self.max_bytes:,} bytes after "
                 f"{len(self):,} rows; record every n-th step (record_every), keep summaries only "
@@ -76,13 +89,31 @@ class Recording:
         """Add a chunk of recorded rows (arrays are taken over, not copied)."""
         if len(step) == 0:
             return
+        if self.sink is not None:
+            self.sink.append(step=step, summary=summary, u=u, inp=inp, v=v)
+            return
         for name, arr in (("step", step), ("summary", summary), ("u", u), ("inp", inp), ("v", v)):
             if arr is not None:
                 self._chunks[name].append(arr)
                 self.nbytes += arr.nbytes
         self._cache.clear()
 
+    def attach_sink(self, sink: Any) -> None:
+        """Move the rows kept so far to ``sink`` and send every later chunk there instead of memory.
+
+        ``sink`` takes ``append(step=, summary=, u=, inp=, v=)`` and has ``read(name)``, ``__contains__``
+        and ``__len__`` (:class:`canns_engine.sink.HDF5Sink`).
+        """
+        if len(self):
+            sink.append(**{k: self._joined(k) if self._chunks[k] else None for k in self._chunks})
+        self._chunks = {k: [] for k in self._chunks}
+        self._cache.clear()
+        self.nbytes = 0
+        self.sink = sink
+
     def _joined(self, name: str) -> np.ndarray:
+        if self.sink is not None and name in self.sink:
+            return self.sink.read(name)
         if name not in self._cache:
             chunks = self._chunks[name]
             if not chunks:
@@ -98,6 +129,8 @@ class Recording:
         return self._cache[name]
 
     def __len__(self) -> int:
+        if self.sink is not None:
+            return len(self.sink)
         return sum(len(c) for c in self._chunks["step"])
 
     @property
