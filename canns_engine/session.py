@@ -189,9 +189,9 @@ def save_session(path: str | os.PathLike[str], sim: Simulation, *, name: str = "
 def write_segment(group: h5py.Group, rec: Recording, *, compress: bool = True,
                   block_rows: int = 4096) -> None:
     """Write one recording into ``group``, a block of rows at a time (bounded memory, sinks too)."""
-    writer = SegmentWriter(group, rec, compress=compress)
-    names = ("step", "summary", *state_names(rec))
     n = len(rec)
+    writer = SegmentWriter(group, rec, compress=compress, rows=n)
+    names = ("step", "summary", *state_names(rec))
     row_bytes = 8 * int(np.prod(np.shape(rec.x))) ** rec.ndim
     block = max(1, min(block_rows, (64 << 20) // row_bytes))
     for start in range(0, n, block):
@@ -446,8 +446,8 @@ def describe(loaded: LoadedSession) -> str:
         f"steps run:   {loaded.steps:,} (t = {loaded.steps * m['dt']:g})",
         f"events:      {len(loaded.events):,}",
     ]
+    kept = {"full": "states + summaries", "summary": "summaries"}.get(m["recording"]["record"], "")
     for i, rec in enumerate(loaded.segments):
-        kept = "states + summaries" if rec.full else "summaries"
         lines.append(f"recording {i}: {len(rec):,} rows of {kept}, every {rec.record_every} step(s), "
                      f"fields: {', '.join(rec.fields)}")
     if not loaded.segments:

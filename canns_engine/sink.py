@@ -37,7 +37,9 @@ COMPRESSION = "gzip level 1 + shuffle"
 """The filter of compressed segments: plain deflate, readable by MATLAB, h5py and HDFView without
 plugins; level 1 writes ~50 MB/s and compresses states about as well as level 9."""
 CHUNK_BYTES = 1 << 20
-"""Target size of one HDF5 chunk (h5py's advice: 10 KiB – 1 MiB)."""
+"""Target size of one HDF5 chunk of states (h5py's advice: 10 KiB – 1 MiB)."""
+COLUMN_CHUNK_ROWS = 8192
+"""Rows per chunk of the one-number-per-step columns (64 KiB)."""
 UNITS = {"t": "time (model units, same as tau)", "step": "step index", "x": "rad", "stim_pos": "rad",
          "decoded_pos": "rad", "decoded_com": "rad", "stim_x": "rad", "stim_y": "rad",
          "decoded_x": "rad", "decoded_y": "rad", "error": "rad", "bump_height": "activity u",
@@ -53,14 +55,14 @@ def state_names(rec: Recording) -> tuple[str, ...]:
     return STATE_NAMES if rec.sfa else STATE_NAMES[:2]
 
 
-def _chunk_rows(row_bytes: int) -> int:
-    return max(1, CHUNK_BYTES // max(row_bytes, 1))
-
-
 class SegmentWriter:
-    """Appends the rows of one recording to a new segment group (datasets grow as rows arrive)."""
+    """Appends the rows of one recording to a new segment group (datasets grow as rows arrive).
 
-    def __init__(self, group: h5py.Group, rec: Recording, *, compress: bool = False) -> None:
+    ``rows`` (when known) keeps the chunks of short recordings small: a chunk is stored whole.
+    """
+
+    def __init__(self, group: h5py.Group, rec: Recording, *, compress: bool = False,
+                 rows: int | None = None) -> None:
         self.group = group
         self.fields = rec.fields
         self.dt = rec.dt
@@ -71,13 +73,15 @@ class SegmentWriter:
         group.create_dataset("x", data=np.asarray(rec.x, dtype=np.float64)).attrs["units"] = UNITS["x"]
         opts = {"compression": "gzip", "compression_opts": 1, "shuffle": True} if compress else {}
         shape = tuple(int(n) for n in np.asarray(rec.x).shape) * rec.ndim
+        limit = max(1, rows) if rows is not None else 1 << 62
+        column_chunk = min(COLUMN_CHUNK_ROWS, limit)
         for name, dtype in (("step", np.int64), ("t", np.float64), *((f, np.float64) for f in rec.fields)):
             group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype,
-                                 chunks=(_chunk_rows(8),), **opts).attrs["units"] = UNITS[name]
-        row_bytes = 8 * int(np.prod(shape))
+                                 chunks=(column_chunk,), **opts).attrs["units"] = UNITS[name]
+        state_chunk = min(max(1, CHUNK_BYTES // (8 * int(np.prod(shape)))), limit)
         for name in self.states:
             group.create_dataset(name, shape=(0, *shape), maxshape=(None, *shape), dtype=np.float64,
-                                 chunks=(_chunk_rows(row_bytes), *shape), **opts).attrs["units"] = UNITS[name]
+                                 chunks=(state_chunk, *shape), **opts).attrs["units"] = UNITS[name]
         self.rows = 0
 
     def append(self, *, step: np.ndarray, summary: np.ndarray, u: np.ndarray | None = None,

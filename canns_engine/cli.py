@@ -1,0 +1,236 @@
+"""The headless command line: ``canns-studio run`` and ``canns-studio info`` (no GUI, same engine).
+
+::
+
+    canns-studio run SESSION_OR_PRESET [--steps N | --duration T] [--set k=6.0 --set A=5]
+                     [--out result.canns] [--csv table.csv] [--activity-csv u.csv] [--movie out.mp4]
+    canns-studio info FILE [--json]
+
+``run`` rebuilds the experiment from a preset (``.json``) or a session (``.canns``: its live edits are
+replayed too), runs it with a progress bar on a terminal, and writes the requested files (atomically).
+The exit code is 0 on success and 1 on any error, which is printed as one line naming the file and the
+problem. Only ``--movie`` needs Qt (imported then, rendering offscreen without a display).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from .errors import CannsEngineError
+from .manifest import build_simulation, validate_manifest
+from .recording import RECORD_MODES
+from .session import LoadedSession, describe, open_experiment, save_session
+from .sink import spill_to_disk
+
+DEFAULT_MAX_MEMORY_MB = 1024
+"""In-memory recording budget of ``run``; longer runs continue in a temporary HDF5 file."""
+RUN_KEYS = frozenset({"dt", "seed", "loop", "name"})
+
+
+class UsageError(Exception):
+    """A bad command line (reported like every other error: one line, exit code 1)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+class TerminalProgress:
+    """A one-line progress bar on ``stream`` when it is a terminal (and not ``quiet``); silent otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr, *, quiet: bool = False, width: int = 30,
+                 unit: str = "steps") -> None:
+        self.stream = stream
+        self.width = width
+        self.unit = unit
+        self.enabled = not quiet and stream.isatty()
+        self.start = time.perf_counter()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self._last < 0.1 and done < total):
+            return
+        self._last = now
+        frac = done / total if total else 1.0
+        bar = "#" * int(frac * self.width)
+        self.stream.write(f"\r[{bar:<{self.width}}] {frac:6.1%}  {done:,}/{total:,} {self.unit}  "
+                          f"{now - self.start:6.1f} s")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``run``/``info`` argument parser."""
+    parser = _Parser(prog="canns-studio", description="Run CANN Studio experiments headless.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run a session or preset and write results",
+                         description="Rebuild the experiment (replaying a session's live edits), run it "
+                                     "and write the requested outputs.")
+    run.add_argument("file", type=Path, help="a .canns session or a .json preset")
+    length = run.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="steps to run (default: as many as the session ran, "
+                                                  "or the whole protocol of a preset)")
+    length.add_argument("--duration", type=float, help="simulated time to run")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="change a model parameter (or dt, seed, loop, name) before running; repeatable")
+    run.add_argument("--record", choices=RECORD_MODES, help="what to record (default: the manifest's; "
+                                                              "'full' when --movie or --activity-csv)")
+    run.add_argument("--record-every", type=int, help="keep every n-th step")
+    run.add_argument("--max-memory", type=float, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
+                     help="recording memory budget; beyond it rows stream to a temporary file")
+    run.add_argument("--out", type=Path, help="write the result as a .canns session")
+    run.add_argument("--csv", type=Path, help="write the per-step table (t, stimulus, decoded, ...)")
+    run.add_argument("--activity-csv", type=Path, help="write the activity matrix (time × neuron)")
+    run.add_argument("--movie", type=Path, help="write a movie of the views (.mp4 or .gif)")
+    run.add_argument("--fps", type=int, default=30, help="movie frame rate (default 30)")
+    run.add_argument("--size", default="1280x720", help="movie size WIDTHxHEIGHT (default 1280x720)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    info = sub.add_parser("info", help="print a session's or preset's summary")
+    info.add_argument("file", type=Path)
+    info.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    return parser
+
+
+def parse_settings(items: list[str]) -> dict[str, Any]:
+    """``["k=6.0", "seed=3"]`` → ``{"k": 6.0, "seed": 3}`` (values are JSON; bare words are text)."""
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        out[key.strip()] = value
+    return out
+
+
+def apply_settings(manifest: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``manifest`` with ``--set`` values (model parameters, dt, seed, loop, name)."""
+    m = {**manifest, "model": {**manifest["model"], "params": dict(manifest["model"]["params"])}}
+    for key, value in settings.items():
+        if key in RUN_KEYS:
+            m[key] = value
+        elif key in m["model"]["params"]:
+            m["model"]["params"][key] = value
+        else:
+            known = ", ".join([*m["model"]["params"], *sorted(RUN_KEYS)])
+            raise UsageError(f"--set {key}: {m['model']['type']} has no such setting; known: {known}")
+    return validate_manifest(m, source="--set")
+
+
+def _steps(args: argparse.Namespace, loaded: LoadedSession, sim: Any) -> int:
+    if args.steps is not None:
+        if args.steps < 0:
+            raise UsageError(f"--steps must be ≥ 0, got {args.steps}")
+        return args.steps
+    if args.duration is not None:
+        if not args.duration >= 0:
+            raise UsageError(f"--duration must be ≥ 0, got {args.duration}")
+        return round(args.duration / sim.dt)
+    if loaded.steps:
+        return loaded.steps
+    if sim.total_steps is None:
+        raise UsageError(f"{args.file}: the experiment has no finite protocol; give --steps or --duration")
+    return sim.total_steps
+
+
+def _movie_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size must look like 1280x720, got {text!r}") from None
+    if not (16 <= width <= 7680 and 16 <= height <= 4320):
+        raise UsageError(f"--size must be between 16x16 and 7680x4320, got {text!r}")
+    return width, height
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> None:
+    """Run an experiment and write the requested outputs."""
+    size = _movie_size(args.size) if args.movie else None
+    if args.max_memory <= 0:
+        raise UsageError(f"--max-memory must be > 0, got {args.max_memory}")
+    loaded = open_experiment(args.file, states=False)
+    manifest = apply_settings(loaded.manifest, parse_settings(args.set))
+    overrides: dict[str, Any] = {"max_bytes": int(args.max_memory * 2**20)}
+    if args.record or args.movie or args.activity_csv:
+        overrides["record"] = args.record or "full"
+    if args.record_every is not None:
+        overrides["record_every"] = args.record_every
+    sim = build_simulation(manifest, source=str(args.file), **overrides)
+    steps = _steps(args, loaded, sim)
+    spill_to_disk()
+    bar = TerminalProgress(quiet=args.quiet)
+    try:
+        sim.run(steps, events=loaded.events, progress=bar)
+    finally:
+        bar.finish()
+    segments = [*sim.previous_recordings, *([sim.recording] if sim.recording is not None else [])]
+    written = []
+    if args.out:
+        save_session(args.out, sim, name=manifest["name"], description=manifest["description"],
+                     view=manifest["view"])
+        written.append(args.out)
+    if args.csv:
+        from .export_csv import write_summary_csv
+
+        written += [args.csv, write_summary_csv(args.csv, segments)]
+    if args.activity_csv:
+        from .export_csv import write_activity_csv
+
+        written += [args.activity_csv, write_activity_csv(args.activity_csv, segments[-1])]
+    if args.movie:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from app.export.movie import export_recording_movie  # Qt: only for movies
+
+        export_recording_movie(args.movie, sim.recording, manifest, events=loaded.events, fps=args.fps,
+                               size=size, progress=TerminalProgress(quiet=args.quiet, unit="frames"))
+        written.append(args.movie)
+    if not args.quiet:
+        out.write(f"ran {steps:,} steps (t = {sim.t:g}) of {manifest['model']['type']}"
+                  f"{'' if sim.task is None else ' / ' + sim.task.task_type}")
+        rec = sim.recording
+        if rec is not None and len(rec):
+            field = "decoded_pos" if "decoded_pos" in rec.fields else "decoded_x"
+            out.write(f"; last {field} = {rec.summary[-1, rec.fields.index(field)]:.6g}")
+        out.write("\n")
+        for path in written:
+            out.write(f"wrote {path}\n")
+
+
+def cmd_info(args: argparse.Namespace, out: TextIO) -> None:
+    """Print a session's or preset's summary (or its manifest as JSON)."""
+    loaded = open_experiment(args.file, states=False)
+    out.write((json.dumps(loaded.manifest, indent=2) if args.json else describe(loaded)) + "\n")
+
+
+def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Entry point of ``canns-studio run|info``: returns the exit code (0 ok, 1 error)."""
+    out = out or sys.stdout
+    try:
+        args = build_parser().parse_args(argv)
+        {"run": cmd_run, "info": cmd_info}[args.command](args, out)
+    except (UsageError, CannsEngineError, OSError, ValueError) as exc:
+        sys.stderr.write(f"canns-studio: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("canns-studio: interrupted (files being written were discarded)\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
