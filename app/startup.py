@@ -1,0 +1,143 @@
+"""What the GUI does before anything heavy is imported, and how long start-up took.
+
+* :func:`configure_numba_cache` points ``NUMBA_CACHE_DIR`` at a per-user writable folder. It must run
+  before numba is imported: a frozen bundle or a read-only install has no writable folder next to the
+  code, where numba would otherwise put (or fail to find a place for) its cache.
+* :func:`prepare_gui` does that, opens the per-user log file and installs the crash dialog: the three
+  things a double-clicked app needs before Qt, numba and the main window are imported.
+* :func:`report_first_window` logs the time from process start to the first painted window and, for
+  measurements and smoke tests, closes the window again when ``CANNS_STUDIO_EXIT_AFTER_SHOWN`` is set.
+
+Standard library only at import time (``app/__init__.py`` is empty, so importing this is cheap).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from app.crash_handler import install_excepthook
+from app.logging_setup import setup_logging
+
+log = logging.getLogger("canns_studio.startup")
+
+EXIT_AFTER_SHOWN_ENV = "CANNS_STUDIO_EXIT_AFTER_SHOWN"
+"""Seconds to keep the first window open before closing it (measurements, smoke tests); unset: stay."""
+TIMING_PREFIX = "canns-studio: first window shown after"
+"""Start of the stdout line printed when :data:`EXIT_AFTER_SHOWN_ENV` is set (scripts parse it)."""
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux: from /proc, so interpreter start-up counts); else 0."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+
+
+_T0 = time.perf_counter() - _process_age()
+
+
+def elapsed() -> float:
+    """Seconds since the process started (since this module was imported where /proc is missing)."""
+    return time.perf_counter() - _T0
+
+
+def user_cache_root() -> Path:
+    """Per-user cache folder for numba (same place as ``canns_engine._cache.user_cache_root``).
+
+    Repeated here because importing ``canns_engine`` would import numba — the thing this must precede.
+    ``tests/test_packaging.py`` checks that both agree.
+    """
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "canns-studio" / "numba"
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def configure_numba_cache() -> Path:
+    """Set ``NUMBA_CACHE_DIR`` to a writable per-user folder (unless it already names one); return it.
+
+    Order of preference: an existing writable ``$NUMBA_CACHE_DIR``, :func:`user_cache_root`, then
+    ``<tmp>/canns-studio-numba``. Call it before numba is imported; if numba already is, its live
+    configuration is updated too (the engine adds its own ``engine-<fingerprint>`` sub-folder).
+    """
+    given = os.environ.get("NUMBA_CACHE_DIR")
+    candidates = [Path(given)] if given else []
+    candidates += [user_cache_root(), Path(tempfile.gettempdir()) / "canns-studio-numba"]
+    folder = next((c for c in candidates if _writable(c)), candidates[-1])
+    if given and folder != Path(given):
+        log.warning("NUMBA_CACHE_DIR=%s is not writable; using %s", given, folder)
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    if "numba" in sys.modules:
+        from numba.core import config
+
+        config.CACHE_DIR = str(folder)
+    return folder
+
+
+def prepare_gui(debug: bool = False) -> Path:
+    """Numba cache, per-user log file and crash dialog, in that order; returns the log file's path.
+
+    Call it first thing when the GUI starts (before Qt, numba or the main window are imported);
+    calling it again is harmless.
+    """
+    cache = configure_numba_cache()
+    log_path = setup_logging(debug)
+    install_excepthook(log_path)
+    log.info("numba cache: %s; log file: %s", cache, log_path)
+    return log_path
+
+
+def report_first_window(window: Any) -> None:
+    """Log how long the process took to show ``window``; call it right after ``window.show()``.
+
+    The time is taken when the window is first exposed on screen and the event loop has painted it.
+    With ``CANNS_STUDIO_EXIT_AFTER_SHOWN=<seconds>`` the same time is printed to stdout (a line starting
+    with :data:`TIMING_PREFIX`) and the window is closed after that many seconds, which ends the app.
+    """
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    handle = window.windowHandle()
+
+    class _FirstExpose(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Expose and handle.isExposed():
+                handle.removeEventFilter(self)
+                QTimer.singleShot(0, window, _shown)  # after this expose's paint
+            return False
+
+    def _shown() -> None:
+        seconds = elapsed()
+        log.info("first window shown %.2f s after the process started", seconds)
+        linger = os.environ.get(EXIT_AFTER_SHOWN_ENV)
+        if linger:
+            if sys.stdout is not None:
+                print(f"{TIMING_PREFIX} {seconds:.3f} s", flush=True)
+            QTimer.singleShot(round(float(linger) * 1000), window, window.close)
+
+    if handle is not None and not handle.isExposed():
+        watcher = _FirstExpose(window)
+        handle.installEventFilter(watcher)
+    else:  # already on screen (or no native window yet): the next event-loop turn is the best we have
+        QTimer.singleShot(0, window, _shown)
