@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench bundle bundle-check clean
+.PHONY: run test lint bench bundle bundle-check desktop-install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CANN Studio needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -27,6 +27,23 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The double-click app (packaging/README.md): PyInstaller comes from the `packaging` extra, installed on demand.
+PACKAGING_STAMP := $(VENV)/.packaging-installed
+
+$(PACKAGING_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,packaging]'
+	touch $(PACKAGING_STAMP)
+
+bundle: $(PACKAGING_STAMP)
+	$(BIN)/python -m PyInstaller --noconfirm --clean --log-level WARN packaging/canns-studio.spec
+	@du -sh dist/canns-studio
+
+bundle-check: $(PACKAGING_STAMP)
+	$(BIN)/python packaging/smoke_test.py
+
+desktop-install:
+	bash packaging/linux/install-desktop.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
