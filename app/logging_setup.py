@@ -45,13 +45,18 @@ def user_log_dir() -> Path:
     return base / "canns-studio" / "log"
 
 
-def _fallback_log_dir() -> Path:
-    """A per-user folder in the temporary directory (shared /tmp: the user name keeps users apart)."""
+def user_temp_dir() -> Path:
+    """``<tmp>/canns-studio-<user>``: the last-resort writable folder (the user name keeps users of a
+    shared /tmp apart)."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (some containers)
         user = str(os.getuid()) if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"canns-studio-{user}" / "log"
+    return Path(tempfile.gettempdir()) / f"canns-studio-{user}"
+
+
+def _fallback_log_dir() -> Path:
+    return user_temp_dir() / "log"
 
 
 def _open_handler(folder: Path) -> logging.handlers.RotatingFileHandler | None:

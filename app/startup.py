@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from app.crash_handler import install_excepthook
-from app.logging_setup import setup_logging
+from app.logging_setup import setup_logging, user_temp_dir
 
 log = logging.getLogger("canns_studio.startup")
 
@@ -79,12 +79,12 @@ def configure_numba_cache() -> Path:
     """Set ``NUMBA_CACHE_DIR`` to a writable per-user folder (unless it already names one); return it.
 
     Order of preference: an existing writable ``$NUMBA_CACHE_DIR``, :func:`user_cache_root`, then
-    ``<tmp>/canns-studio-numba``. Call it before numba is imported; if numba already is, its live
+    ``<tmp>/canns-studio-<user>/numba``. Call it before numba is imported; if numba already is, its live
     configuration is updated too (the engine adds its own ``engine-<fingerprint>`` sub-folder).
     """
     given = os.environ.get("NUMBA_CACHE_DIR")
     candidates = [Path(given)] if given else []
-    candidates += [user_cache_root(), Path(tempfile.gettempdir()) / "canns-studio-numba"]
+    candidates += [user_cache_root(), user_temp_dir() / "numba"]
     folder = next((c for c in candidates if _writable(c)), candidates[-1])
     if given and folder != Path(given):
         log.warning("NUMBA_CACHE_DIR=%s is not writable; using %s", given, folder)
