@@ -1,9 +1,9 @@
-"""Images of views for papers: PNG at a chosen DPI and SVG, optionally on a light background.
+"""Images of views for papers: PNG at a chosen DPI and SVG, optionally in the light theme.
 
-A view is any widget holding pyqtgraph plots. PNG and SVG come from pyqtgraph's exporters applied to the
-view's graphics scene (so SVG stays vector), written atomically. :func:`publication_style` temporarily
-turns a view light (white background, black axes, labels and legend text) and restores it afterwards;
-movies use it too.
+A view is a widget holding pyqtgraph plots (the app's views). PNG and SVG come from pyqtgraph's
+exporters applied to the view's graphics scene (so SVG stays vector), written atomically.
+:func:`light_theme` temporarily switches a view to the app's light palette (dark text and
+curves on white, the same colours as the light theme on screen) and back.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from shiboken6 import isValid
 
 from canns_engine.session import atomic_output
 
+from ..theme import LIGHT
+
 SCREEN_DPI = 96.0
 """Logical dots per inch of a view on screen: a view W pixels wide prints W / 96 inches wide."""
 IMAGE_FORMATS = {".png": "PNG", ".svg": "SVG"}
-INK = QColor(0, 0, 0)
 PAPER = QColor(255, 255, 255)
 
 
@@ -37,41 +38,21 @@ def graphics_views(widget: QWidget) -> list[pg.GraphicsView]:
 
 
 @contextlib.contextmanager
-def publication_style(widget: QWidget, enabled: bool = True) -> Iterator[None]:
-    """Within the block, ``widget``'s plots are black on white; their own style comes back afterwards."""
-    if not enabled:
+def light_theme(widget: QWidget, enabled: bool = True) -> Iterator[None]:
+    """Within the block, ``widget`` (a view with ``set_theme``) uses the light palette; then its own again.
+
+    Widgets without themes are left as they are (the exporter still puts them on white).
+    """
+    previous = getattr(widget, "theme", None)
+    if not enabled or previous is None or not hasattr(widget, "set_theme") or previous is LIGHT:
         yield
         return
-    undo = []
-    for view in graphics_views(widget):
-        brush = view.backgroundBrush()
-        view.setBackground(PAPER)
-        undo.append(lambda v=view, b=brush: v.setBackgroundBrush(b))
-        for item in view.scene().items():
-            if isinstance(item, pg.AxisItem):
-                pen, text_pen = item.pen(), item.textPen()
-                item.setPen(INK)
-                item.setTextPen(INK)
-                undo.append(lambda a=item, p=pen, t=text_pen: (a.setPen(p), a.setTextPen(t)))
-            elif isinstance(item, pg.LabelItem):
-                color = item.opts.get("color")
-                item.setText(item.text, color=INK)
-                undo.append(lambda i=item, c=color: i.setText(i.text, color=c))
-            elif isinstance(item, pg.LegendItem):
-                brush_l = item.brush()
-                text = item.labelTextColor() or pg.mkColor(pg.getConfigOption("foreground"))
-                item.setBrush(pg.mkBrush(255, 255, 255, 200))
-                item.setLabelTextColor(INK)
-                undo.append(lambda i=item, b=brush_l, t=text: (i.setBrush(b), i.setLabelTextColor(t)))
-    sheet = widget.styleSheet()
-    widget.setStyleSheet(f"{sheet}\nQWidget {{ background-color: white; color: black; }}")
+    widget.set_theme(LIGHT)
     try:
         yield
     finally:
         if isValid(widget):  # not if Qt already deleted it (interpreter exit)
-            widget.setStyleSheet(sheet)
-            for restore in reversed(undo):
-                restore()
+            widget.set_theme(previous)
 
 
 def _explicit_closes(node) -> None:
@@ -124,7 +105,7 @@ def export_view_image(view: QWidget, path: str | os.PathLike[str], *, dpi: float
     if not canvases:
         raise ValueError(f"the view {view.objectName() or type(view).__name__} has no plot to export")
     scene = canvases[0].scene()
-    with publication_style(view, light), atomic_output(path) as tmp:
+    with light_theme(view, light), atomic_output(path) as tmp:
         background = PAPER if light else canvases[0].backgroundBrush().color()
         if kind == "SVG":
             exporter = SVGExporter(scene)
@@ -145,4 +126,4 @@ def export_view_image(view: QWidget, path: str | os.PathLike[str], *, dpi: float
     return path
 
 
-__all__ = ["IMAGE_FORMATS", "export_view_image", "graphics_views", "publication_style"]
+__all__ = ["IMAGE_FORMATS", "export_view_image", "graphics_views", "light_theme"]

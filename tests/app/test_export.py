@@ -5,41 +5,21 @@ import xml.etree.ElementTree as ET
 
 import av
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from app.export.frames import FramePlan, plan_frames, recording_frames, rerun_frames
 from app.export.image import export_view_image
 from app.export.movie import MovieExportJob, MovieSettings, export_recording_movie, movie_source
 from app.export.render import PanelRenderer
 from app.export.writer import MovieWriter
+from app.plots.profile import ProfileView
+from app.theme import DARK, LIGHT
 from canns_engine import CANN1D_SFA, Simulation, SmoothTracking1D
 from canns_engine.manifest import manifest_of
 
 pytestmark = pytest.mark.gui
 SIZE = (320, 240)
-
-
-class StubPanel(QWidget):
-    """Stands in for the app's ViewPanel: two named views with ``show_frame``."""
-
-    def __init__(self, model_type):
-        super().__init__()
-        layout = QHBoxLayout(self)
-        self.views = {"activity": pg.PlotWidget(title="activity"), "trace": pg.PlotWidget(title="trace")}
-        self.curve = self.views["activity"].plot(pen="y")
-        self.trace = self.views["trace"].plot(pen="c")
-        self.times, self.positions = [], []
-        for view in self.views.values():
-            layout.addWidget(view)
-
-    def show_frame(self, frame):
-        self.curve.setData(frame.x, frame.u)
-        self.times.append(frame.t)
-        self.positions.append(frame.decoded_pos)
-        self.trace.setData(self.times, self.positions)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +38,7 @@ def experiment():
 
 
 def settings(path, **kw):
-    return MovieSettings(path, size=SIZE, factory=StubPanel, **{"duration": None, **kw})
+    return MovieSettings(path, size=SIZE, **{"duration": None, **kw})
 
 
 def decoded(path):
@@ -71,7 +51,7 @@ def decoded(path):
 def test_mp4_of_a_recording_decodes_to_every_frame_at_the_chosen_size(qapp, experiment, tmp_path):
     sim, manifest = experiment
     path = export_recording_movie(tmp_path / "run.mp4", sim.recording, manifest, events=sim.events,
-                                  size=SIZE, duration=None, factory=StubPanel)
+                                  size=SIZE, duration=None)
     frames, size = decoded(path)
     assert size == SIZE and len(frames) == len(sim.recording) == 60
     assert frames[0].std() > 1  # something was drawn
@@ -84,7 +64,7 @@ def test_gif_is_streamed_and_complete(qapp, experiment, tmp_path):
                             recording=sim.recording)
     assert total == 20
     path = export_recording_movie(tmp_path / "run.gif", sim.recording, manifest, size=SIZE, fps=10,
-                                  duration=2.0, factory=StubPanel)
+                                  duration=2.0)
     with Image.open(path) as gif:
         assert gif.size == SIZE and gif.n_frames == 20 and gif.info["duration"] == 100
 
@@ -142,7 +122,7 @@ def test_job_reports_progress_and_finishes(qtbot, experiment, tmp_path):
 
 
 def test_movie_memory_does_not_grow_with_the_number_of_frames(qapp, tmp_path):
-    renderer = PanelRenderer(SIZE, factory=StubPanel, timestamp=False)
+    renderer = PanelRenderer(SIZE, timestamp=False)
     model = CANN1D_SFA(32)
     frame = Simulation(model, None).step(1).snapshot()
     renderer.render(frame)
@@ -161,37 +141,36 @@ def test_movie_memory_does_not_grow_with_the_number_of_frames(qapp, tmp_path):
     renderer.close()
 
 
-def test_renderer_films_chosen_views_with_a_time_stamp(qapp, experiment, tmp_path):
+def test_renderer_films_chosen_views_in_the_light_palette(qapp, experiment, tmp_path):
     sim, manifest = experiment
     frame = next(recording_frames(sim.recording, manifest))
-    with PanelRenderer(SIZE, factory=StubPanel, views=["activity"], light=True) as renderer:
+    with PanelRenderer(SIZE, views=["activity", "tracking"], light=True) as renderer:
         image = renderer.render(frame)
-        panel = renderer._panel
-        assert panel.views["activity"].isVisible() and not panel.views["trace"].isVisible()
+        views = renderer._panel.views
+        assert views["activity"].isVisible() and not views["profile"].isVisible()
+        assert views["activity"].theme is LIGHT
     assert image.shape == (SIZE[1], SIZE[0], 3)
-    assert (image[-1, -1] == 255).all()  # light background
-    Image.fromarray(image).save(tmp_path / "frame.png")
-    with pytest.raises(ValueError, match="no view named nope"), PanelRenderer(SIZE, factory=StubPanel,
-                                                                              views=["nope"]) as r:
+    assert tuple(image[2, SIZE[0] // 2]) == (255, 255, 255)  # the time-stamp strip, light
+    with pytest.raises(ValueError, match="no view named nope"), PanelRenderer(SIZE, views=["nope"]) as r:
         r.render(frame)
 
 
-def test_png_at_dpi_and_svg_of_a_view_in_publication_style(qtbot, tmp_path):
-    view = pg.PlotWidget(title="decoded position")
+def test_png_at_dpi_and_svg_of_a_view_in_the_light_palette(qtbot, experiment, tmp_path):
+    sim, manifest = experiment
+    view = ProfileView()
     qtbot.addWidget(view)
     view.resize(400, 300)
-    view.plot([0, 1, 2], [0, 1, 4], pen="y")
     view.show()
-    axis = view.getAxis("bottom")
-    pen_before = axis.pen().color().name()
+    view.show_frame(next(recording_frames(sim.recording, manifest)))
     png = export_view_image(view, tmp_path / "view.png", dpi=192)
+    width = view.graphics.width()
     with Image.open(png) as image:
-        assert image.size[0] == 2 * view.width()
+        assert image.size[0] == 2 * width
         assert round(image.info["dpi"][0]) == 192
         assert image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
     svg = export_view_image(view, tmp_path / "view.svg")
     assert ET.parse(svg).getroot().tag.endswith("svg")
-    assert axis.pen().color().name() == pen_before  # the view's own style is back
+    assert view.theme is DARK  # the view's own palette is back
     with pytest.raises(ValueError, match=r"\.png or \.svg"):
         export_view_image(view, tmp_path / "view.bmp")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["view.png", "view.svg"]

@@ -287,3 +287,17 @@ def test_without_the_spill_policy_max_bytes_still_stops_the_run():
     task = SmoothTracking1D(model, Iext=(0.0, 1.0), duration=(4.0,), time_step=DT)
     with pytest.raises(ConfigError, match="max_bytes"):
         Simulation(model, task, max_bytes=30_000).run()
+
+
+def test_replay_is_exact_whatever_chunks_the_live_run_took(sfa_1d):
+    """The app steps in chunks paced by the clock; a replay steps from event to event."""
+    model, task = sfa_1d
+    sim = Simulation(model, task, seed=9)
+    for n, edit in ((3, {"k": 7.0}), (11, None), (5, {"stimulus": 0.5}), (17, None), (1, {"stimulus": None}),
+                    (29, None), (7, None)):
+        sim.step(n)
+        if edit:
+            sim.apply(edit)
+    replay = build_simulation(manifest_of(sim, at_start=True))
+    replay.run(sim.step_index, events=sim.events)
+    assert_same_recordings([sim.recording], [replay.recording])
