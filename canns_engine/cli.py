@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--movie", type=Path, help="write a movie of the views (.mp4 or .gif)")
     run.add_argument("--fps", type=int, default=30, help="movie frame rate (default 30)")
     run.add_argument("--size", default="1280x720", help="movie size WIDTHxHEIGHT (default 1280x720)")
+    run.add_argument("--movie-duration", type=float, default=10.0, metavar="SECONDS",
+                     help="movie length; the run is spread over it (default 10; 0: every recorded step)")
+    run.add_argument("--light", action="store_true", help="movie in the light palette")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     info = sub.add_parser("info", help="print a session's or preset's summary")
     info.add_argument("file", type=Path)
@@ -161,6 +164,8 @@ def _movie_size(text: str) -> tuple[int, int]:
 def cmd_run(args: argparse.Namespace, out: TextIO) -> None:
     """Run an experiment and write the requested outputs."""
     size = _movie_size(args.size) if args.movie else None
+    if args.movie_duration < 0:
+        raise UsageError(f"--movie-duration must be ≥ 0, got {args.movie_duration}")
     if args.max_memory <= 0:
         raise UsageError(f"--max-memory must be > 0, got {args.max_memory}")
     loaded = open_experiment(args.file, states=False)
@@ -197,7 +202,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> None:
         from app.export.movie import export_recording_movie  # Qt: only for movies
 
         export_recording_movie(args.movie, sim.recording, manifest, events=loaded.events, fps=args.fps,
-                               size=size, progress=TerminalProgress(quiet=args.quiet, unit="frames"))
+                               size=size, duration=args.movie_duration or None, light=args.light,
+                               progress=TerminalProgress(quiet=args.quiet, unit="frames"))
         written.append(args.movie)
     if not args.quiet:
         out.write(f"ran {steps:,} steps (t = {sim.t:g}) of {manifest['model']['type']}"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -63,6 +64,21 @@ def test_run_session_replays_its_live_edits_exactly(tmp_path):
     assert again.steps == 50 and again.events == sim.events
     for key, value in sim.recording.to_dict().items():
         np.testing.assert_array_equal(again.recording.to_dict()[key], value, err_msg=key)
+
+
+def test_run_writes_a_movie_without_a_display(preset, tmp_path):
+    env_without_display = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY",
+                                                                            "QT_QPA_PLATFORM")}
+    movie = tmp_path / "run.mp4"
+    args = ["run", preset, "--steps", 40, "--movie", movie, "--fps", 10, "--movie-duration", 2,
+            "--size", "320x180"]
+    proc = subprocess.run([*COMMAND, *map(str, args)], capture_output=True, text=True,
+                          env=env_without_display, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    with av.open(str(movie)) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (320, 180)
+        assert sum(1 for _ in container.decode(video=0)) == 20
 
 
 def test_info_prints_a_summary_and_json(preset):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRectF, Qt, qInstallMessageHandler
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
 
@@ -31,9 +31,16 @@ def ensure_app() -> QApplication:
     """The running QApplication, or a new one set up like the app's (the command line has no window)."""
     app = QApplication.instance()
     if app is None:
+        qInstallMessageHandler(_quiet_offscreen_warnings)
         app = QApplication(sys.argv[:1])
         configure_pyqtgraph()  # image axis order and antialiasing, as in the app
     return app
+
+
+def _quiet_offscreen_warnings(kind: Any, context: Any, message: str) -> None:
+    """Drop the offscreen platform's harmless "does not support propagateSizeHints" notice."""
+    if "propagateSizeHints" not in message:
+        sys.stderr.write(message + "\n")
 
 
 def view_panel(model_type: str, light: bool = False) -> QWidget:
