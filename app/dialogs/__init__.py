@@ -1,0 +1,1 @@
+"""Dialogs and file handling of the main window."""

@@ -1,0 +1,1 @@
+"""Control panels: parameters, transport, status, welcome page."""

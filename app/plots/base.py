@@ -1,0 +1,218 @@
+"""The behaviour every live view shares: frames in, themed pyqtgraph plots out.
+
+A view is a QWidget holding a pyqtgraph ``GraphicsLayoutWidget`` (and optionally a small header row of
+controls). It gets two calls:
+
+* ``ingest(frame)`` for every frame the engine produces (cheap: histories only), and
+* ``show_frame(frame)`` to draw (ingests first, so a caller that only has ``show_frame``, like the movie
+  exporter, gets the same picture).
+
+Plots have no grid and curves are solid and not antialiased by default: with the raster paint engine,
+alpha-blended grid lines and dash patterns cost more than all the data (measured: 3–4× per view).
+
+A frame older than the last one (a reset) or on a different grid (``num`` changed) clears the view's
+history by itself. Views never touch the Simulation: everything they draw comes from the
+:class:`~canns_engine.Frame`, so all views drawing the same frame agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from canns_engine import Frame
+
+from ..theme import DARK, Theme
+
+
+@dataclass
+class _PlotSpec:
+    plot: pg.PlotItem
+    title: str
+    x: tuple[str, str]
+    y: tuple[str, str]
+
+
+class FrameView(QWidget):
+    """Base class of the live views.
+
+    Subclasses build their plots in ``__init__`` with :meth:`add_plot`, and implement :meth:`_draw`
+    (and, when they keep a history, :meth:`_ingest` and :meth:`_clear`). Colours come from
+    :attr:`theme`; :meth:`_apply_theme` re-pens curves after a theme switch.
+    """
+
+    title = ""
+    """Name of the view (dock title, PNG name)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme: Theme = DARK
+        self.frames_drawn = 0
+        self.drawing_enabled = True
+        self.frame: Frame | None = None  # the frame drawn last
+        self._ingested: Frame | None = None
+        self._plots: list[_PlotSpec] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self._header = QHBoxLayout()
+        self._header.setContentsMargins(8, 2, 6, 0)
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self._header.addWidget(self.legend)
+        self._header.addStretch(1)
+        layout.addLayout(self._header)
+        self._legend_items: list[tuple[str, str, str]] = []
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setContentsMargins(4, 2, 8, 4)
+        layout.addWidget(self.graphics, 1)
+
+    # -- building -----------------------------------------------------------------------------------
+    def add_header_widget(self, widget: QWidget, label: str = "") -> None:
+        """Put a control at the right of the row above the plots."""
+        if label:
+            self._header.addWidget(QLabel(label))
+        self._header.addWidget(widget)
+
+    def set_legend(self, items: list[tuple[str, str, str]]) -> None:
+        """The legend in the header row: ``(text, theme colour name, symbol)`` per entry (symbol:
+        ``"line"``, ``"thin"``, ``"area"`` or any glyph). Outside the plots, it never hides data."""
+        self._legend_items = list(items)
+        self._render_legend()
+
+    def _render_legend(self) -> None:
+        glyphs = {"line": "━━", "thin": "──", "area": "▆▆"}
+        parts = [f'<span style="color:{getattr(self.theme, color)}">{glyphs.get(symbol, symbol)}</span>'
+                 f"&nbsp;{text}" for text, color, symbol in self._legend_items]
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+
+    def add_plot(self, row: int, col: int, *, title: str = "", x: tuple[str, str] = ("", ""),
+                 y: tuple[str, str] = ("", ""), rowspan: int = 1, colspan: int = 1,
+                 viewbox: pg.ViewBox | None = None) -> pg.PlotItem:
+        """A themed plot with axis labels ``(name, unit)``; the mouse does not pan or zoom it."""
+        plot = pg.PlotItem(viewBox=viewbox)
+        self.graphics.addItem(plot, row, col, rowspan, colspan)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=False, y=False)
+        for side in ("left", "bottom"):
+            plot.getAxis(side).enableAutoSIPrefix(False)
+        self._plots.append(_PlotSpec(plot, title, x, y))
+        self._style_plot(self._plots[-1])
+        return plot
+
+    # -- frames -------------------------------------------------------------------------------------
+    def ingest(self, frame: Frame) -> None:
+        """Take ``frame`` into the history (each frame once; a reset or a new grid clears it)."""
+        last = self._ingested
+        if frame is last:
+            return
+        if last is not None and (frame.step < last.step or frame.x.shape != last.x.shape
+                                 or frame.model_type != last.model_type):
+            self.reset()
+        self._ingest(frame)
+        self._ingested = frame
+
+    def show_frame(self, frame: Frame) -> None:
+        """Ingest ``frame`` and draw it (unless drawing is disabled, e.g. in a hidden dock)."""
+        self.ingest(frame)
+        self.frame = frame
+        if self.drawing_enabled:
+            self._draw(frame)
+            self.frames_drawn += 1
+
+    def reset(self) -> None:
+        """Forget the history (the next frame starts a new one)."""
+        self._ingested = None
+        self._clear()
+
+    def set_drawing_enabled(self, enabled: bool) -> None:
+        """Skip drawing while hidden; draw the newest frame when shown again."""
+        self.drawing_enabled = enabled
+        if enabled and self.frame is not None:
+            self._draw(self.frame)
+
+    def redraw(self) -> None:
+        """Draw the last frame again (after a theme or option change)."""
+        if self.frame is not None and self.drawing_enabled:
+            self._draw(self.frame)
+
+    def _ingest(self, frame: Frame) -> None:
+        """Subclass hook: add ``frame`` to a history."""
+
+    def _clear(self) -> None:
+        """Subclass hook: empty the history."""
+
+    def _draw(self, frame: Frame) -> None:
+        raise NotImplementedError
+
+    # -- theme --------------------------------------------------------------------------------------
+    def set_theme(self, theme: Theme) -> None:
+        """Recolour the view for ``theme`` and redraw."""
+        self.theme = theme
+        self.graphics.setBackground(theme.background)
+        for spec in self._plots:
+            self._style_plot(spec)
+        self._render_legend()
+        self._apply_theme(theme)
+        self.redraw()
+
+    def _apply_theme(self, theme: Theme) -> None:
+        """Subclass hook: re-pen curves and markers."""
+
+    def _style_plot(self, spec: _PlotSpec) -> None:
+        theme, plot = self.theme, spec.plot
+        axis_pen = pg.mkPen(theme.muted)
+        text_pen = pg.mkPen(theme.foreground)
+        for side in ("left", "bottom", "right", "top"):
+            axis = plot.getAxis(side)
+            axis.setPen(axis_pen)
+            axis.setTextPen(text_pen)
+        style = {"color": theme.foreground, "font-size": "9pt"}
+        if spec.x[0]:
+            plot.setLabel("bottom", _label(*spec.x), **style)
+        if spec.y[0]:
+            plot.setLabel("left", _label(*spec.y), **style)
+        if spec.title:
+            plot.setTitle(spec.title, color=theme.foreground, size="10pt")
+
+
+def _label(name: str, unit: str) -> str:
+    return f"{name} ({unit})" if unit else name
+
+
+class LevelTracker:
+    """Colour levels ``(0, top)`` for an image stream that change rarely (no flicker, no autoLevels).
+
+    ``top`` jumps up as soon as the data exceed it and comes down only when the data fall below a
+    third of it, always to a "nice" number.
+    """
+
+    def __init__(self) -> None:
+        self.top = 0.0
+
+    def update(self, data: np.ndarray) -> tuple[float, float]:
+        finite = data[np.isfinite(data)]
+        peak = float(finite.max()) if finite.size else 0.0
+        if peak > self.top or peak < self.top / 3:
+            self.top = nice_ceiling(peak)
+        return 0.0, self.top
+
+    def reset(self) -> None:
+        self.top = 0.0
+
+
+def nice_ceiling(value: float) -> float:
+    """The next of 1, 2, 2.5, 5 × 10ⁿ at or above ``value`` (1e-6 for non-positive values)."""
+    if not value > 0:
+        return 1e-6
+    exponent = np.floor(np.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        top = step * 10.0**exponent
+        if top >= value * (1 - 1e-12):
+            return float(top)
+    return float(10.0 ** (exponent + 1))

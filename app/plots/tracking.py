@@ -1,0 +1,99 @@
+"""Tracking: decoded bump position against the stimulus position over time, and the tracking error.
+
+Positions are wrapped into the feature space and the lines break where they wrap, so a bump crossing
+±π does not draw a vertical stroke. In 2D there is one position plot per axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from canns_engine import Frame
+
+from .activity import DEFAULT_WINDOW
+from .base import FrameView, LevelTracker
+from .history import TraceBuffer, break_at_wraps, wrap_position
+
+MIN_ERROR_RANGE = 0.1
+"""Smallest span of the error axis (rad), so a perfect tracker does not magnify numerical noise."""
+
+
+class TrackingView(FrameView):
+    """Stimulus (dashed) and decoded bump (solid) positions, and the wrapped distance between them."""
+
+    title = "Tracking"
+
+    def __init__(self, ndim: int = 1, parent=None) -> None:
+        super().__init__(parent)
+        self.ndim = ndim
+        self.window = DEFAULT_WINDOW
+        self._traces = TraceBuffer(2 * ndim + 1)  # stim (ndim), decoded (ndim), error
+        names = ["x"] if ndim == 1 else ["x", "y"]
+        self.position_plots, self.stim_curves, self.decoded_curves = [], [], []
+        for row, axis in enumerate(names):
+            plot = self.add_plot(row, 0, y=(f"position {axis}", "rad"))
+            self.stim_curves.append(plot.plot(connect="finite"))
+            self.decoded_curves.append(plot.plot(connect="finite"))
+            self.position_plots.append(plot)
+        self.set_legend([("decoded bump", "decoded", "line"), ("stimulus", "stimulus", "thin"),
+                         ("tracking error", "error", "area")])
+        self.error_plot = self.add_plot(len(names), 0, x=("time t", "τ units"), y=("error", "rad"))
+        self.error_curve = self.error_plot.plot(connect="finite")
+        for plot in self.position_plots:
+            plot.setXLink(self.error_plot)
+            plot.getAxis("bottom").setStyle(showValues=False)
+        self.graphics.ci.layout.setRowStretchFactor(len(names), 1)
+        for row in range(len(names)):
+            self.graphics.ci.layout.setRowStretchFactor(row, 2)
+        self._error_levels = LevelTracker()
+        self._apply_theme(self.theme)
+
+    def set_window(self, window: float) -> None:
+        """Span of the time axis (simulated time)."""
+        self.window = float(window)
+        self.redraw()
+
+    def _apply_theme(self, theme) -> None:
+        for curve in self.stim_curves:
+            curve.setPen(theme.pen(theme.stimulus, 1.5))
+        for curve in self.decoded_curves:
+            curve.setPen(theme.pen(theme.decoded, 2.5))
+        self.error_curve.setPen(theme.pen(theme.error, 1.5))
+        self.error_curve.setBrush(pg.mkBrush(theme.error + "30"))
+        self.error_curve.setFillLevel(0.0)
+
+    def _ingest(self, frame: Frame) -> None:
+        stim = np.atleast_1d(np.asarray(frame.stim_pos, dtype=float))
+        dec = np.atleast_1d(np.asarray(frame.decoded_pos, dtype=float))
+        self._traces.append(frame.t, [*stim, *dec, frame.summary["error"]])
+
+    def _clear(self) -> None:
+        self._traces.clear()
+        self._error_levels.reset()
+
+    def last_plotted(self) -> dict[str, np.ndarray]:
+        """The newest points on screen: ``{"t", "stimulus", "decoded", "error"}`` (for tests and exports)."""
+        row = self._traces.last()
+        if row is None:
+            return {}
+        n = self.ndim
+        return {"t": row[0], "stimulus": row[1:1 + n], "decoded": row[1 + n:1 + 2 * n], "error": row[-1]}
+
+    def _draw(self, frame: Frame) -> None:
+        x = frame.x
+        z_min, z_range = float(x[0]), float(x[-1] - x[0])
+        end = max(frame.t, self.window)
+        rows = self._traces.rows(since=end - self.window)
+        t = rows[:, 0]
+        for axis in range(self.ndim):
+            for curve, column in ((self.stim_curves[axis], 1 + axis),
+                                  (self.decoded_curves[axis], 1 + self.ndim + axis)):
+                tt, y = break_at_wraps(t, wrap_position(rows[:, column], z_min, z_range), z_range)
+                curve.setData(tt, y, connect="finite", skipFiniteCheck=True)
+            self.position_plots[axis].setYRange(z_min, z_min + z_range, padding=0.02)
+        error = rows[:, -1]
+        self.error_curve.setData(t, error, connect="finite", skipFiniteCheck=True)
+        top = max(self._error_levels.update(error)[1], MIN_ERROR_RANGE)
+        self.error_plot.setYRange(0.0, top, padding=0.02)
+        self.error_plot.setXRange(end - self.window, end, padding=0)

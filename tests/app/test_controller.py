@@ -1,0 +1,164 @@
+"""The simulation controller: worker lifecycle, live edits, pause/step/reset, latency, shutdown."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from superqt.utils import WorkerBase
+
+from app.controller import RunState, SimulationController
+from canns_engine import CANN1D, NumericalInstabilityError, Simulation, SmoothTracking1D
+
+
+@pytest.fixture
+def controller(qtbot):
+    ctrl = SimulationController()
+    ctrl.warm_up()
+    qtbot.waitUntil(lambda: not ctrl.is_warming_up, timeout=180_000)
+    model = CANN1D(num=64)
+    task = SmoothTracking1D(model, Iext=(0.0, 2.0), duration=(500.0,), time_step=0.05)
+    ctrl.set_simulation(Simulation(model, task, record="summary"))
+    yield ctrl
+    ctrl.shutdown()
+    assert ctrl.state is RunState.IDLE
+
+
+def own_workers(ctrl):
+    return [w for w in WorkerBase._worker_set if w is ctrl._worker]
+
+
+def test_start_yields_frames_and_stop_returns_to_idle(qtbot, controller):
+    frames = []
+    controller.frame_ingested.connect(frames.append)
+    with qtbot.waitSignal(controller.frame_ready, timeout=5000):
+        assert controller.start()
+    assert controller.state is RunState.RUNNING
+    with qtbot.waitSignal(controller.run_state_changed, timeout=5000,
+                          check_params_cb=lambda s: s is RunState.IDLE):
+        controller.stop()
+    steps = [f.step for f in frames]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    assert controller.simulation.step_index == frames[-1].step  # the last frame is the state
+
+
+def test_speed_paces_simulated_time(qtbot, controller):
+    controller.set_speed(20.0)
+    controller.start()
+    qtbot.wait(1500)
+    stats = controller.stats()
+    controller.stop(wait=True)
+    assert stats.rtf == pytest.approx(20.0, rel=0.25)
+
+
+def test_pause_latency_is_below_100_ms(qtbot, controller):
+    controller.set_speed(None)
+    controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame is not None and controller.latest_frame.step > 2000)
+    latencies = []
+    for _ in range(3):
+        start = time.perf_counter()
+        controller.stop()
+        qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=1000)
+        latencies.append(time.perf_counter() - start)
+        controller.start()
+        qtbot.wait(100)
+    controller.stop(wait=True)
+    assert max(latencies) < 0.1, latencies
+
+
+def test_live_edit_reaches_the_running_engine(qtbot, controller):
+    controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame is not None)
+    controller.apply({"k": 3.0})
+    controller.apply({"A": 4.0})  # two quick edits: neither may be lost
+    qtbot.waitUntil(lambda: controller.latest_frame.params["k"] == 3.0
+                    and controller.latest_frame.params["A"] == 4.0, timeout=3000)
+    assert controller.is_running
+    controller.stop(wait=True)
+    assert controller.simulation.model.k == 3.0 and controller.simulation.model.A == 4.0
+    assert next(e for e in controller.simulation.events if "k" in e)["k"] == 3.0
+
+
+def test_refused_edit_while_running_is_reported_and_the_run_continues(qtbot, controller):
+    controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame is not None)
+    with qtbot.waitSignal(controller.update_rejected, timeout=3000) as blocker:
+        controller.apply({"k": -1.0})
+    update, exc = blocker.args
+    assert update == {"k": -1.0} and exc.param == "k"
+    assert controller.is_running
+    assert controller.params["k"] == pytest.approx(8.1)  # the request was rolled back
+    controller.stop(wait=True)
+
+
+def test_check_update_names_the_parameter(controller):
+    with pytest.raises(ValueError, match="dt") as info:
+        controller.check_update(controller.dt_update(2.0))  # dt > tau is unstable
+    assert info.value.param == "dt"
+    controller.check_update({"k": 1.0})
+
+
+def test_step_while_idle_and_while_running(qtbot, controller):
+    start = controller.simulation.step_index
+    controller.step_once()
+    n = controller.steps_per_display_frame()
+    assert controller.simulation.step_index == start + n
+    assert controller.latest_frame.step == start + n
+    controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame.step > start + 10 * n)
+    controller.step_once()  # pauses first, then steps
+    assert controller.state is RunState.IDLE
+    assert controller.latest_frame.step == controller.simulation.step_index
+
+
+def test_reset_returns_to_zero_and_pauses(qtbot, controller):
+    controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame is not None and controller.latest_frame.step > 50)
+    with qtbot.waitSignal(controller.views_reset):
+        controller.reset()
+    assert controller.state is RunState.IDLE
+    assert controller.simulation.step_index == 0
+    assert controller.latest_frame.step == 0 and not np.any(controller.latest_frame.u)
+
+
+def test_divergence_is_reported_and_blocks_runs_until_reset(qtbot, controller):
+    controller.apply({"k": 0.0})
+    with qtbot.waitSignal(controller.error_occurred, timeout=10_000) as blocker:
+        controller.start()
+    assert isinstance(blocker.args[0], NumericalInstabilityError)
+    qtbot.waitUntil(lambda: controller.state is RunState.IDLE)
+    with qtbot.waitSignal(controller.error_occurred):
+        assert not controller.start()
+    controller.apply({"k": 8.1})
+    controller.reset()
+    assert controller.diverged is None
+    assert controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame.step > 20)
+    controller.stop(wait=True)
+
+
+def test_protocol_end_stops_then_run_continues_without_input(qtbot, controller):
+    model = CANN1D(num=32)
+    task = SmoothTracking1D(model, Iext=(0.0, 1.0), duration=(2.0,), time_step=0.05)
+    controller.set_simulation(Simulation(model, task, record="summary"))
+    controller.set_speed(None)
+    with qtbot.waitSignal(controller.protocol_finished, timeout=5000):
+        controller.start()
+    qtbot.waitUntil(lambda: controller.state is RunState.IDLE)
+    assert controller.simulation.step_index == task.total_steps
+    controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame.step > task.total_steps + 100)
+    controller.stop(wait=True)
+    assert np.isnan(controller.latest_frame.stim_pos)
+
+
+def test_shutdown_leaves_no_worker(qtbot, controller):
+    controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame is not None)
+    assert own_workers(controller)
+    controller.shutdown()
+    assert controller.state is RunState.IDLE
+    assert not own_workers(controller)
+    assert not controller._worker
