@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from canns_engine import Frame, Recording
+from canns_engine import Frame, Recording, Simulation
 from canns_engine.manifest import build_simulation
 from canns_engine.sink import rows
 
@@ -93,6 +93,11 @@ def recording_frames(rec: Recording, manifest: dict[str, Any], events: Sequence[
                         summary=summary, done=bool(block + i == plan.count - 1))
 
 
+def run_until(sim: Simulation, events: Sequence[dict[str, Any]], step: int) -> None:
+    """Advance ``sim`` to ``step``, applying the logged ``events`` that fall in between (and none twice)."""
+    sim.run(step - sim.step_index, events=[e for e in events if e["step"] >= sim.step_index])
+
+
 def rerun_frames(manifest: dict[str, Any], events: Sequence[dict[str, Any]], plan: FramePlan, *,
                  source: str | None = None) -> Iterator[Frame]:
     """Frames of a fresh run of ``manifest`` with ``events``: the state after steps ``first + stride·i``.
@@ -101,15 +106,9 @@ def rerun_frames(manifest: dict[str, Any], events: Sequence[dict[str, Any]], pla
     go on while the app keeps running.
     """
     sim = build_simulation(manifest, source=source, record="none")
-    pending = sorted(events, key=lambda e: e["step"])
-
-    def advance_to(step: int) -> None:
-        todo = [e for e in pending if e["step"] >= sim.step_index]
-        sim.run(step - sim.step_index, events=todo)
-
     for i in range(plan.count):
-        advance_to(plan.first + plan.stride * (i + 1))
+        run_until(sim, events, plan.first + plan.stride * (i + 1))
         yield replace(sim.snapshot(), done=i == plan.count - 1)
 
 
-__all__ = ["FramePlan", "ParamTimeline", "plan_frames", "recording_frames", "rerun_frames"]
+__all__ = ["FramePlan", "ParamTimeline", "plan_frames", "recording_frames", "rerun_frames", "run_until"]
