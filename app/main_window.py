@@ -543,14 +543,16 @@ class MainWindow(QMainWindow):
         try:
             self.controller.check_update(new)
         except ConfigError as exc:
-            self._show_refusal(exc.param or key, str(exc))
+            self._show_refusal({key, exc.param or key}, str(exc))
             return False
         self.undo_stack.push(EditCommand(self, key, text, old, new, continuing))
         return True
 
-    def _show_refusal(self, param: str, message: str) -> None:
+    def _show_refusal(self, fields: set[str], message: str) -> None:
+        """Show the values in effect, mark the fields involved and say why the edit was refused."""
         self.param_panel.show_settings(self.controller.settings)
-        self.param_panel.show_error(param, message)
+        for name in fields:
+            self.param_panel.show_error(name, message)
         self.banner.show_message(f"Not applied — {message}")
 
     def _on_param_panel_param_edited(self, name: str, value: Any, continuing: bool) -> None:
@@ -570,7 +572,7 @@ class MainWindow(QMainWindow):
             try:
                 c.check_update(new)
             except ConfigError as exc:
-                self._show_refusal(exc.param or "task", str(exc))
+                self._show_refusal({exc.param or "task"}, str(exc))
                 return
             c.apply(new)
             return

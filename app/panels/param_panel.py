@@ -52,7 +52,7 @@ MODEL_HELP = {
     "CANN2D_SFA": "Sheet with spike-frequency adaptation v.",
 }
 DT_SPEC = ParamSpec(name="dt", default=0.05, label="dt", help="Euler step size (re-times the protocol)",
-                    unit="τ", minimum=0.0, exclusive_minimum=True, maximum=1.0, live=True)
+                    unit="τ", minimum=0.0, exclusive_minimum=True, live=True)
 
 
 def _tooltip(spec: ParamSpec, kind: str) -> str:
@@ -69,6 +69,10 @@ def _tooltip(spec: ParamSpec, kind: str) -> str:
 def _row_label(spec: ParamSpec) -> str:
     return f"{spec.label} ({spec.unit})" if spec.unit and spec.unit != "time" else (
         f"{spec.label} (τ)" if spec.unit == "time" else spec.label)
+
+
+def _task_type(settings: ExperimentSettings) -> str | None:
+    return None if settings.task is None else settings.task["type"]
 
 
 class ParamPanel(QScrollArea):
@@ -138,15 +142,18 @@ class ParamPanel(QScrollArea):
         self.protocol_help.setWordWrap(True)
         self.protocol_help.setProperty("role", "hint")
         self._protocol_form.addRow(self.protocol_help)
+        self._task_box = QWidget()  # the protocol's own fields, replaced when the protocol changes
+        self._protocol_form.addRow(self._task_box)
         self.loop_check = QCheckBox("Repeat the protocol (loop)")
         self.loop_check.setToolTip("Start the protocol again when it ends, forever.")
         self.loop_check.toggled.connect(self.loop_toggled)
+        self._protocol_form.addRow(self.loop_check)
         self._layout.addWidget(group)
 
     def _build_run_group(self) -> None:
         group = QGroupBox("Simulation")
         form = QFormLayout(group)
-        self.dt_field = ParamField("dt", minimum=0.0, exclusive_minimum=True, maximum=1.0, decimals=4)
+        self.dt_field = ParamField("dt", minimum=0.0, exclusive_minimum=True, decimals=4)
         self.dt_field.setToolTip(_tooltip(DT_SPEC, "live"))
         self.dt_field.edited.connect(self._on_dt_field_edited)
         form.addRow(self._labelled("dt (τ)", DT_SPEC.help), self._with_badge(self.dt_field, "live"))
@@ -197,8 +204,12 @@ class ParamPanel(QScrollArea):
         self._network_form.addRow(self.critical_label)
 
     def _rebuild_protocol_form(self, ndim: int, task: dict[str, Any] | None) -> None:
-        while self._protocol_form.rowCount() > 2:
-            self._protocol_form.removeRow(2)
+        box = QWidget()
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
+        self._protocol_form.replaceWidget(self._task_box, box)
+        self._task_box.deleteLater()
+        self._task_box = box
         self.task_fields = {}
         protocol = protocol_of(None if task is None else task["type"])
         with signals_blocked(self.protocol_combo):
@@ -223,9 +234,8 @@ class ParamPanel(QScrollArea):
                 edit.setToolTip(f"{f.help}; {format_hint(f.kind, ndim)}")
                 edit.editingFinished.connect(self._on_task_field_edited)
                 label = f"{f.label} ({f.unit})" if f.unit else f.label
-                self._protocol_form.addRow(self._labelled(label, f.help), edit)
+                form.addRow(self._labelled(label, f.help), edit)
                 self.task_fields[f.name] = edit
-        self._protocol_form.addRow(self.loop_check)
 
     # -- showing ------------------------------------------------------------------------------------
     def show_settings(self, settings: ExperimentSettings) -> None:
@@ -237,9 +247,8 @@ class ParamPanel(QScrollArea):
             with signals_blocked(self.model_combo):
                 self.model_combo.setCurrentIndex(self.model_combo.findData(settings.model_type))
             self.model_help.setText(MODEL_HELP.get(settings.model_type, ""))
-        old_task = None if self._settings is None else self._settings.task
-        if self._settings is None or settings.task != old_task or self._settings.model_type != \
-                settings.model_type:
+        old = self._settings
+        if old is None or old.model_type != settings.model_type or _task_type(old) != _task_type(settings):
             self._rebuild_protocol_form(model.ndim, settings.task)
         for name, field in self.fields.items():
             field.set_value(settings.params[name])
