@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 HEADLESS_COMMANDS = frozenset({"run", "info"})
-USAGE = __doc__.split("::", 1)[1].strip("\n")
+USAGE = __doc__.split("::", 1)[1].split("\n\n")[1]
 
 
 def version() -> str:
