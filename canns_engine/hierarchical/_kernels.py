@@ -96,11 +96,11 @@ class SheetState(NamedTuple):
 
 
 class Readout(NamedTuple):
-    """Grid→place readout: canns' Wg2p of all modules side by side, ``w`` (P, M·n²) and its transpose
-    ``w_t``; ``w_max`` is its largest weight; ``centres`` (P, 2) the place-cell centres."""
+    """Grid→place readout: canns' Wg2p of all modules side by side, ``w`` (P, M·n²), and its transpose in
+    float32, ``w_t32`` (for the bounding pass); ``w_max`` is its largest weight; ``centres`` (P, 2)."""
 
     w: np.ndarray
-    w_t: np.ndarray
+    w_t32: np.ndarray
     w_max: float
     centres: np.ndarray
 
@@ -327,8 +327,9 @@ def readout(ro, grid_r, g, cand, decoded, place):
     rates U²/(1 + Σ U²). Only the few places above half-maximum matter, so G is first bounded: the rates
     of each module's bump core (≥ READOUT_CORE of its peak) give G̃ ≤ G, and the rest adds at most
     w_max·(their sum) =: ε to any place. Places with G̃ + ε below max(G̃)/2 ≤ max(G)/2 have U = 0; G is
-    computed exactly for the others (which include the maximum). ``g`` (P,) and ``cand`` (P,) are scratch;
-    ``place`` may be empty to skip the place rates.
+    computed exactly, in float64, for the others (which include the maximum). G̃ uses float32 weights (half
+    the memory traffic); their relative error ≤ 2⁻²⁴ widens both bounds by 2⁻²² to stay rigorous.
+    ``g`` (P,) and ``cand`` (P,) are scratch; ``place`` may be empty to skip the place rates.
     """
     n_mod, n2 = grid_r.shape
     r = grid_r.reshape(-1)
@@ -340,15 +341,16 @@ def readout(ro, grid_r, g, cand, decoded, place):
             rq = r[q]
             if rq > cut:
                 for p in range(g.shape[0]):
-                    g[p] += ro.w_t[q, p] * rq
+                    g[p] += ro.w_t32[q, p] * rq
             else:
                 rest += rq
-    g_max = np.max(g)
-    slack = ro.w_max * rest * (1.0 + 1e-9) + 1e-12 * g_max  # ε plus a margin for rounding
+    widen = 2.0**-22
+    g_low = 0.5 * np.max(g) * (1.0 - widen)  # ≤ max(G)/2
+    slack = ro.w_max * rest * (1.0 + widen)
     n_cand = 0
     exact_max = 0.0
     for p in range(g.shape[0]):
-        if g[p] + slack >= 0.5 * g_max:
+        if g[p] * (1.0 + widen) + slack >= g_low:
             g[p] = _dot(ro.w[p], r)
             exact_max = max(exact_max, g[p])
             cand[n_cand] = p

@@ -157,7 +157,8 @@ class HierarchicalNetwork:
         ]
         w = np.hstack(blocks)
         return kern.Readout(
-            w=w, w_t=np.ascontiguousarray(w.T), w_max=float(w.max()), centres=self.place_center
+            w=w, w_t32=np.ascontiguousarray(w.T, dtype=np.float32), w_max=float(w.max()),
+            centres=self.place_center
         )
 
     # ---------------------------------------------------------------- state

@@ -23,6 +23,7 @@ from canns_engine.hierarchical import (
     HierarchicalNetwork,
     HierarchicalParams,
     NavigationParams,
+    OpenLoopNavigationTask,
     Trajectory,
     simulate_navigation,
 )
@@ -151,9 +152,7 @@ def test_band_phases_integrate_projected_velocity(net):
 
 
 def test_quality_of_a_short_random_walk(net):
-    """5000 random-walk steps in the 5 m box: mean error well under the 4.5 cm bar of 100 000 steps."""
-    from canns_engine.hierarchical import OpenLoopNavigationTask
-
+    """5000 random-walk steps in the 5 m box: mean error under the 4.5 cm bar of 100 000 steps."""
     net.reset()
     rec = simulate_navigation(net, OpenLoopNavigationTask(duration=250.0, dt=DT, rng_seed=2025),
                               record_every=5)
@@ -294,8 +293,6 @@ def test_non_finite_state_raises_with_step_and_time():
 
 
 def test_simulation_rejects_mismatched_dt_and_arena(net):
-    from canns_engine.hierarchical import OpenLoopNavigationTask
-
     with pytest.raises(ConfigError) as err:
         simulate_navigation(net, OpenLoopNavigationTask(duration=1.0, dt=0.02))
     assert err.value.param == "dt"
