@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-memory", type=float, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
                      help="recording memory budget; beyond it rows stream to a temporary file")
     run.add_argument("--out", type=Path, help="write the result as a .canns session")
+    run.add_argument("--no-compress", action="store_true",
+                     help="store the session's arrays uncompressed (~10x faster to save, ~1.3x larger)")
     run.add_argument("--csv", type=Path, help="write the per-step table (t, stimulus, decoded, ...)")
     run.add_argument("--activity-csv", type=Path, help="write the activity matrix (time × neuron)")
     run.add_argument("--movie", type=Path, help="write a movie of the views (.mp4 or .gif)")
@@ -187,7 +189,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> None:
     written = []
     if args.out:
         save_session(args.out, sim, name=manifest["name"], description=manifest["description"],
-                     view=manifest["view"])
+                     view=manifest["view"], compress=not args.no_compress)
         written.append(args.out)
     if args.csv:
         from .export_csv import write_summary_csv
