@@ -1,9 +1,9 @@
 """Numba step kernels of the hierarchical network: arrays and scalars in, state mutated in place.
 
 Every kernel is ``@njit(cache=True, nogil=True)`` so that a worker thread can run it while the GUI thread
-keeps the GIL. Loops are written so that the innermost one is an AXPY over contiguous memory (never a
-floating-point reduction), which LLVM vectorises without ``fastmath``; results are therefore reproducible
-bit for bit on a given machine, whatever the chunking of a run.
+keeps the GIL. The heavy loops are AXPYs over contiguous memory, which LLVM vectorises without
+``fastmath`` (only the readout's dot product allows reassociation, in an order fixed per build); results
+are reproducible bit for bit on a given machine, whatever the chunking of a run.
 
 Notation follows canns (HIERARCHICAL.md): a network has M modules; module m owns bands b = 3m, 3m + 1 and
 3m + 2 (directions θ, θ + 60°, θ + 120°) and one grid sheet of n × n neurons.

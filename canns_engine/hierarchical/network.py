@@ -180,7 +180,7 @@ class HierarchicalNetwork:
             arr[:] = 0.0
         self._rng = np.random.default_rng(p.seed if seed is None else seed)
         self.step_count = 0
-        self._place: tuple[np.ndarray, np.ndarray] | None = None
+        self._readout_cache: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def t(self) -> float:
@@ -198,9 +198,7 @@ class HierarchicalNetwork:
         return self.params.num_place**2
 
     # ---------------------------------------------------------------- canns' per-step interface
-    def update(
-        self, velocity: object, loc: object, loc_input_stre: float = 0.0
-    ) -> None:
+    def update(self, velocity: object, loc: object, loc_input_stre: float = 0.0) -> None:
         """Advance one step (canns ``HierarchicalNetwork.update``).
 
         Parameters
@@ -234,6 +232,21 @@ class HierarchicalNetwork:
         Equivalent to calling :meth:`update` once per row (bit for bit), but without per-step overhead and
         with the place readout computed only on recorded steps (and only if ``decode``).
 
+        Parameters
+        ----------
+        velocity, loc : array_like (T, 2)
+            Per-step velocity (m/s) and location-input position (m); ``loc`` may also be one (2,) point.
+        loc_input_stre : float or array_like (T,)
+            Per-step peak of the location input (0: none).
+        record_every : int
+            Record steps record_every − 1, 2·record_every − 1, …
+        decode, place_rates : bool
+            Compute the decoded position (and the place rates) on recorded steps.
+
+        Returns
+        -------
+        NetworkTrace
+
         Raises
         ------
         NumericalInstabilityError
@@ -260,7 +273,7 @@ class HierarchicalNetwork:
             record = kern.Record(band_phase[rows], grid_centre[rows], decoded[rows], place[rows])
             bad = kern.run(self._net, vel[start:stop], pos[start:stop], strength[start:stop],
                            self._noise(stop - start), record_every, record)
-            self._place = None
+            self._readout_cache = None
             if bad >= 0:
                 self.step_count += bad + 1
                 raise NumericalInstabilityError(
@@ -286,12 +299,12 @@ class HierarchicalNetwork:
 
     # ---------------------------------------------------------------- read-only views (copies)
     def _readout_now(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._place is None:
+        if self._readout_cache is None:
             decoded = np.zeros(2)
             place = np.zeros(self.num_place)
             kern.readout(self._ro, self._ss.r, *self._scratch, decoded, place)
-            self._place = (decoded, place)
-        return self._place
+            self._readout_cache = (decoded, place)
+        return self._readout_cache
 
     @property
     def decoded_pos(self) -> np.ndarray:
