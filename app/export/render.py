@@ -23,6 +23,10 @@ from canns_engine import Frame
 from ..theme import DARK, LIGHT, configure_pyqtgraph
 from .image import graphics_views
 
+MAX_ZOOM_OUT = 1.5
+"""A panel that needs more room than the movie size is laid out up to this much larger, rendered there
+and scaled down smoothly (small but crisp text instead of squeezed, clipped plots)."""
+
 PanelFactory = Callable[[str, bool], QWidget]
 """Builds the widget to film for a model type, light or dark; it must have ``show_frame(frame)``."""
 
@@ -74,6 +78,14 @@ def cache_text_items(widget: QWidget) -> None:
                 item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def _paint(device: QImage, draw: Callable[[QPainter], Any]) -> None:
+    painter = QPainter(device)
+    try:
+        draw(painter)
+    finally:
+        painter.end()
+
+
 class PanelRenderer:
     """Render Frames through a widget into ``(height, width, 3)`` uint8 RGB arrays.
 
@@ -101,6 +113,8 @@ class PanelRenderer:
         self._factory = factory or view_panel
         self._panel: QWidget | None = None
         self._model_type: str | None = None
+        self._zoom_out = 1.0
+        self._canvas: QImage | None = None  # the larger image of a zoomed-out panel
         self._image = QImage(*self.size, QImage.Format.Format_RGB888)
         self._strip = max(14, self.size[1] // 24) if timestamp else 0
         self._font = QFont()
@@ -110,9 +124,19 @@ class PanelRenderer:
         if self._panel is None or frame.model_type != self._model_type:
             self.close()
             panel = self._factory(frame.model_type, self.light)
+            theme = LIGHT if self.light else DARK
+            # the views' header rows are plain widgets: give them the palette too (the app's style
+            # sheet follows the window's theme, and the command line has none)
+            panel.setStyleSheet(f"QWidget {{ background-color: {theme.background}; "
+                                f"color: {theme.foreground}; }}")
             panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-            panel.resize(self.size[0], self.size[1] - self._strip)
             select_views(panel, self.views)
+            width, height = self.size[0], self.size[1] - self._strip
+            hint = panel.sizeHint()  # below it, plots get squeezed and clipped: lay out larger, scale down
+            self._zoom_out = min(MAX_ZOOM_OUT, max(1.0, hint.width() / width, hint.height() / height))
+            panel.resize(round(width * self._zoom_out), round(height * self._zoom_out))
+            self._canvas = (QImage(panel.size(), QImage.Format.Format_RGB888) if self._zoom_out > 1
+                            else None)
             panel.show()
             self._panel, self._model_type = panel, frame.model_type
             panel.show_frame(frame)  # create every plot item before caching
@@ -127,13 +151,18 @@ class PanelRenderer:
         image = self._image
         background = QColor((LIGHT if self.light else DARK).background)
         image.fill(background)
-        painter = QPainter(image)
-        try:
-            panel.render(painter, QPoint(0, self._strip))
-            if self.timestamp:
-                self._stamp(painter, frame, background)
-        finally:
-            painter.end()
+        canvas = self._canvas
+        if canvas is not None:
+            canvas.fill(background)
+            _paint(canvas, lambda p: panel.render(p, QPoint(0, 0)))
+            smaller = canvas.scaled(self.size[0], self.size[1] - self._strip,
+                                    Qt.AspectRatioMode.IgnoreAspectRatio,
+                                    Qt.TransformationMode.SmoothTransformation)
+            _paint(image, lambda p: p.drawImage(0, self._strip, smaller))
+        else:
+            _paint(image, lambda p: panel.render(p, QPoint(0, self._strip)))
+        if self.timestamp:
+            _paint(image, lambda p: self._stamp(p, frame, background))
         width, height = self.size
         raw = np.frombuffer(image.constBits(), dtype=np.uint8).reshape(height, image.bytesPerLine())
         return raw[:, : 3 * width].reshape(height, width, 3).copy()
