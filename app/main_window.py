@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([d["parameters"]], [PARAM_DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks([d["activity"], d["tracking"]], [int(width * 0.42), int(width * 0.33)],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([d["profile"], d["connectivity"]], [int(width * 0.38), int(width * 0.37)],
+        self.resizeDocks([d["profile"], d["connectivity"]], [int(width * 0.36), int(width * 0.39)],
                          Qt.Orientation.Horizontal)
         # all height to the docks: the central widget only holds the (usually hidden) banner
         self.resizeDocks([d["activity"], d["profile"]], [int(height * 0.55), int(height * 0.45)],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -51,6 +51,8 @@ MODEL_HELP = {
     "CANN2D": "L × L sheet on a torus: a bump encodes a 2D position.",
     "CANN2D_SFA": "Sheet with spike-frequency adaptation v.",
 }
+MAX_WIDTH = 420
+"""The panel asks for the width of its rows, up to this many pixels."""
 DT_SPEC = ParamSpec(name="dt", default=0.05, label="dt", help="Euler step size (re-times the protocol)",
                     unit="τ", minimum=0.0, exclusive_minimum=True, live=True)
 
@@ -89,6 +91,7 @@ class ParamPanel(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         self._layout = QVBoxLayout(body)
         self._layout.setContentsMargins(8, 8, 8, 8)
@@ -253,11 +256,13 @@ class ParamPanel(QScrollArea):
         for name, field in self.fields.items():
             field.set_value(settings.params[name])
             field.set_error(None)
+        self._fit_width()
         protocol = protocol_of(None if settings.task is None else settings.task["type"])
         if protocol is not None:
             for f in protocol.fields:
                 edit = self.task_fields[f.name]
                 edit.setText(format_value(f.kind, settings.task.get(f.name)))
+                edit.setCursorPosition(0)
                 edit.setStyleSheet("")
         self.dt_field.set_value(settings.dt)
         self.dt_field.set_error(None)
@@ -267,6 +272,11 @@ class ParamPanel(QScrollArea):
         if self._settings is None or settings.params != self._settings.params:
             self._show_critical(settings)
         self._settings = settings.copy()
+
+    def _fit_width(self) -> None:
+        """Never cut the rows off: the panel is at least as wide as its content."""
+        scrollbar = self.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(min(self.widget().sizeHint().width(), MAX_WIDTH) + scrollbar + 2)
 
     def _show_critical(self, settings: ExperimentSettings) -> None:
         """The bump-existence threshold k_c for the current network (a teaching aid)."""

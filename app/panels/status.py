@@ -42,8 +42,13 @@ class StatusPanel:
 
     def show_stats(self, stats: RunStats) -> None:
         self.time.setText(f"t = {stats.t:,.2f} τ")
+        if not stats.running:
+            self.steps.setText("paused")
+            self.fps.setText("— FPS")
+            self.rtf.setText(f"× — (speed {speed_text(stats.speed)})")
+            return
         self.steps.setText(f"{stats.steps_per_s:,.0f} steps/s")
-        self.fps.setText("— FPS" if stats.fast_forward and stats.running else f"{stats.fps:.0f} FPS")
+        self.fps.setText("— FPS" if stats.fast_forward else f"{stats.fps:.0f} FPS")
         self.rtf.setText(f"× {stats.rtf:,.3g} (of {speed_text(stats.speed)})")
 
     def set_compiling(self, compiling: bool) -> None:

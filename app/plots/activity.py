@@ -36,8 +36,7 @@ class _HeatmapView(FrameView):
         self.plot = self.add_plot(0, 0, viewbox=viewbox, **axes)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=(0, 1), width=12, interactive=False, colorMapMenu=False,
-                                        label=QUANTITIES["u"])
+        self.colorbar = pg.ColorBarItem(values=(0, 1), width=12, interactive=False, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self.levels = LevelTracker()
 
@@ -47,7 +46,7 @@ class _HeatmapView(FrameView):
 
     def _on_selector_changed(self, index: int) -> None:
         self.quantity = self.selector.itemData(index)
-        self.colorbar.axis.setLabel(QUANTITIES[self.quantity])
+        self.style_colorbar(self.colorbar, QUANTITIES[self.quantity])
         self.levels.reset()
         self._on_quantity_changed()
         self.redraw()
@@ -57,9 +56,7 @@ class _HeatmapView(FrameView):
 
     def _apply_theme(self, theme) -> None:
         self.colorbar.setColorMap(pg.colormap.get(theme.activity_cmap))
-        self.colorbar.axis.setTextPen(pg.mkPen(theme.foreground))
-        self.colorbar.axis.setPen(pg.mkPen(theme.muted))
-        self.colorbar.axis.enableAutoSIPrefix(False)
+        self.style_colorbar(self.colorbar, QUANTITIES[self.quantity])
 
     def _show_image(self, data: np.ndarray, rect: QRectF) -> None:
         levels = self.levels.update(data)

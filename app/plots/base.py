@@ -78,6 +78,28 @@ class FrameView(QWidget):
             self._header.addWidget(QLabel(label))
         self._header.addWidget(widget)
 
+    def set_axis_label(self, plot: pg.PlotItem, side: str, name: str, unit: str = "") -> None:
+        """Change an axis label of a plot made by :meth:`add_plot` (kept across theme switches)."""
+        spec = next(s for s in self._plots if s.plot is plot)
+        if side == "left":
+            spec.y = (name, unit)
+        else:
+            spec.x = (name, unit)
+        self._style_plot(spec)
+
+    def set_title(self, plot: pg.PlotItem, title: str) -> None:
+        """Change the title of a plot made by :meth:`add_plot` (kept across theme switches)."""
+        spec = next(s for s in self._plots if s.plot is plot)
+        spec.title = title
+        plot.setTitle(title or None, color=self.theme.foreground, size="9pt")
+
+    def style_colorbar(self, bar: pg.ColorBarItem, label: str) -> None:
+        """Axis and label of a colour bar in the theme's colours."""
+        bar.axis.setPen(pg.mkPen(self.theme.muted))
+        bar.axis.setTextPen(pg.mkPen(self.theme.foreground))
+        bar.axis.enableAutoSIPrefix(False)
+        bar.axis.setLabel(label, color=self.theme.foreground, **{"font-size": "9pt"})
+
     def set_legend(self, items: list[tuple[str, str, str]]) -> None:
         """The legend in the header row: ``(text, theme colour name, symbol)`` per entry (symbol:
         ``"line"``, ``"thin"``, ``"area"`` or any glyph). Outside the plots, it never hides data."""
@@ -178,7 +200,7 @@ class FrameView(QWidget):
         if spec.y[0]:
             plot.setLabel("left", _label(*spec.y), **style)
         if spec.title:
-            plot.setTitle(spec.title, color=theme.foreground, size="10pt")
+            plot.setTitle(spec.title, color=theme.foreground, size="9pt")
 
 
 def _label(name: str, unit: str) -> str:
@@ -198,7 +220,7 @@ class LevelTracker:
     def update(self, data: np.ndarray) -> tuple[float, float]:
         finite = data[np.isfinite(data)]
         peak = float(finite.max()) if finite.size else 0.0
-        if peak > self.top or peak < self.top / 3:
+        if peak > self.top or peak < self.top / 3 or self.top <= 0:
             self.top = nice_ceiling(peak)
         return 0.0, self.top
 

@@ -29,12 +29,11 @@ class ConnectivityView(FrameView):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._matrix_vb = InteractiveViewBox()
-        self.matrix_plot = self.add_plot(0, 0, viewbox=self._matrix_vb, x=("position x", "rad"),
-                                         y=("neuron position", "rad"))
+        self.matrix_plot = self.add_plot(0, 0, viewbox=self._matrix_vb, x=("neuron j at x_j", "rad"),
+                                         y=("neuron i at x_i", "rad"))
         self.image = pg.ImageItem(axisOrder="row-major")
         self.matrix_plot.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=(0, 1), width=12, interactive=False, colorMapMenu=False,
-                                        label="weight W")
+        self.colorbar = pg.ColorBarItem(values=(0, 1), width=12, interactive=False, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.matrix_plot)
         self.hover_line = pg.InfiniteLine(angle=0, movable=False)
         self.matrix_plot.addItem(self.hover_line, ignoreBounds=True)
@@ -43,10 +42,9 @@ class ConnectivityView(FrameView):
                                           y=("weight W", ""))
         self.centre_curve = self.profile_plot.plot()
         self.hover_curve = self.profile_plot.plot()
-        self.graphics.ci.layout.setColumnStretchFactor(0, 1)
-        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
         self.caption = pg.LabelItem(justify="left", size="9pt")
-        self.graphics.addItem(self.caption, 1, 0, 1, 2)
+        self._stacked: bool | None = None
+        self._arrange(stacked=False)
         self._key: tuple | None = None
         self._rows: np.ndarray | None = None  # kept neurons' weight rows (1D) / centre kernel row (2D)
         self._xs: np.ndarray | None = None
@@ -57,14 +55,36 @@ class ConnectivityView(FrameView):
                          ("of the hovered neuron", "highlight", "thin")])
         self._apply_theme(self.theme)
 
+    def _arrange(self, stacked: bool) -> None:
+        """Matrix and profile side by side, or one above the other in a narrow dock."""
+        if stacked == self._stacked:
+            return
+        self._stacked = stacked
+        layout = self.graphics.ci
+        for item in (self.matrix_plot, self.profile_plot, self.caption):
+            if item in layout.items:
+                layout.removeItem(item)
+        if stacked:
+            layout.addItem(self.matrix_plot, 0, 0)
+            layout.addItem(self.profile_plot, 1, 0)
+            layout.addItem(self.caption, 2, 0)
+        else:
+            layout.addItem(self.matrix_plot, 0, 0)
+            layout.addItem(self.profile_plot, 0, 1)
+            layout.addItem(self.caption, 1, 0, 1, 2)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange(stacked=event.size().width() < 1.6 * event.size().height())
+
     def _apply_theme(self, theme) -> None:
         self.colorbar.setColorMap(pg.colormap.get(theme.weight_cmap))
-        self.colorbar.axis.setTextPen(pg.mkPen(theme.foreground))
-        self.colorbar.axis.enableAutoSIPrefix(False)
+        self.style_colorbar(self.colorbar, "weight W")
         self.centre_curve.setPen(theme.pen(theme.weight, 2.5))
         self.hover_curve.setPen(theme.pen(theme.highlight, 1.5))
         self.hover_line.setPen(theme.pen(theme.highlight, 1.5, "dash"))
         self.caption.setAttr("color", theme.muted)
+        self._key = None  # titles and caption are redrawn in the new colours
 
     def _draw(self, frame: Frame) -> None:
         p = frame.params
@@ -83,13 +103,14 @@ class ConnectivityView(FrameView):
         self._matrix_vb.setAspectLocked(frame.u.ndim == 2)
         if frame.u.ndim == 1:
             image = rows
-            self.matrix_plot.setTitle("weight matrix W(x_i, x_j)", color=self.theme.foreground, size="9pt")
-            self.matrix_plot.setLabel("left", "neuron i position (rad)")
+            self.set_title(self.matrix_plot, "weight matrix W(x_i, x_j)")
+            self.set_axis_label(self.matrix_plot, "left", "neuron i at x_i", "rad")
+            self.set_axis_label(self.matrix_plot, "bottom", "neuron j at x_j", "rad")
         else:  # separable: W(c, (x, y)) = w(x) w(y) / peak
             image = np.outer(rows[centre], rows[centre]) / peak_weight(p["J0"], p["a"])
-            self.matrix_plot.setTitle("weights from the centre neuron", color=self.theme.foreground,
-                                      size="9pt")
-            self.matrix_plot.setLabel("left", "position y (rad)")
+            self.set_title(self.matrix_plot, "weights from the centre neuron")
+            self.set_axis_label(self.matrix_plot, "left", "position y", "rad")
+            self.set_axis_label(self.matrix_plot, "bottom", "position x", "rad")
         self._rows, self._xs = rows, xs
         top = float(image.max()) if image.size else 1.0
         self.image.setImage(image, autoLevels=False, levels=(0.0, top))

@@ -77,10 +77,11 @@ def wrap_position(p: np.ndarray | float, z_min: float, z_range: float) -> np.nda
 
 
 class KymographBuffer:
-    """Columns of a 1D state on a regular time grid (space × time), sample-and-hold.
+    """Columns of a 1D state on a regular time grid (space × time).
 
-    Column ``j`` holds the state at time ``j · dt_col``; a frame fills every column since the previous
-    frame, so the time axis stays true whatever the engine's frame rate.
+    Column ``j`` covers ``[j · dt_col, (j + 1) · dt_col)``. Frames arrive at the engine's pace, which may
+    be slower than one per column: the columns between two frames take the state of whichever frame is
+    nearer in time, so the picture is never shifted in time (at most half a frame interval off).
 
     Parameters
     ----------
@@ -99,6 +100,7 @@ class KymographBuffer:
         self._data = np.zeros((rows, columns), dtype=np.float32)
         self._last = -1  # absolute index of the newest column
         self._first = -1  # absolute index of the oldest column ever written
+        self._last_t = 0.0  # time of the newest frame
 
     @property
     def columns(self) -> int:
@@ -106,17 +108,25 @@ class KymographBuffer:
 
     def add(self, t: float, column: np.ndarray) -> None:
         """Record the state ``column`` at time ``t``."""
+        column = np.asarray(column, dtype=np.float32)
         k = int(np.floor(t / self.dt_col + 1e-9))
         if self._last < 0:
             self._first = k
-            start = k
-        elif k <= self._last:
-            start = k = self._last  # same column again: keep the newest state
+            self._data[:, k % self.columns] = column
+        elif k <= self._last:  # same column again: keep the newest state
+            self._data[:, self._last % self.columns] = column
+            k = self._last
         else:
             start = max(self._last + 1, k - self.columns + 1)
-        idx = np.arange(start, k + 1) % self.columns
-        self._data[:, idx] = np.asarray(column, dtype=np.float32)[:, None]
+            js = np.arange(start, k + 1)
+            centres = (js + 0.5) * self.dt_col
+            newer = js[centres - self._last_t >= t - centres]
+            older = js[centres - self._last_t < t - centres]
+            if len(older):
+                self._data[:, older % self.columns] = self._data[:, self._last % self.columns][:, None]
+            self._data[:, newer % self.columns] = column[:, None]
         self._last = k
+        self._last_t = t
 
     def image(self) -> tuple[np.ndarray, float] | None:
         """``(rows × n columns, oldest first; start time)``, or ``None`` before the first frame."""
@@ -144,7 +154,7 @@ class KymographBuffer:
         ks = np.arange(k_first, k_last + 1)
         old = np.clip(np.floor(ks * new.dt_col / self.dt_col + 1e-9).astype(int), first, self._last)
         new._data[:, ks % new.columns] = self._data[:, old % self.columns]
-        new._first, new._last = k_first, k_last
+        new._first, new._last, new._last_t = k_first, k_last, self._last_t
         return new
 
     def clear(self) -> None:

@@ -64,6 +64,7 @@ class ProfileView(FrameView):
         right = self.plot.getAxis("right")
         right.linkToView(self._r_box)
         right.enableAutoSIPrefix(False)
+        right.setWidth(62)
         self._r_box.setXLink(self.plot)
         self.plot.vb.sigResized.connect(self._on_plot_resized)
         self.inp_curve = self.plot.plot(fillLevel=0.0)
@@ -111,11 +112,12 @@ class ProfileView(FrameView):
         top = self._left.update(np.concatenate([s.u, s.inp]))[1]
         self.plot.setYRange(low, top, padding=0.02)
         self.plot.setXRange(float(s.x[0]), float(s.x[-1]), padding=0)
-        self._r_box.setYRange(0.0, self._right.update(s.r)[1], padding=0.02)
+        r_top = self._right.update(s.r)[1]
+        self._r_box.setYRange(r_top * low / top, r_top, padding=0.02)  # both zeros on one line
         if s.row_y != self._row_y:  # 2D: say where the slice is (only when it moves)
             self._row_y = s.row_y
             title = "" if s.row_y is None else f"cross-section through the bump at y = {s.row_y:.2f} rad"
-            self.plot.setTitle(title, color=self.theme.foreground, size="9pt")
+            self.set_title(self.plot, title)
 
     @staticmethod
     def _set_marker(line: pg.InfiniteLine, pos: float) -> None:

@@ -40,6 +40,9 @@ class TrackingView(FrameView):
                          ("tracking error", "error", "area")])
         self.error_plot = self.add_plot(len(names), 0, x=("time t", "τ units"), y=("error", "rad"))
         self.error_curve = self.error_plot.plot(connect="finite")
+        self.no_error_note = pg.TextItem("no stimulus on: no tracking error", anchor=(0.5, 0.5))
+        self.no_error_note.setParentItem(self.error_plot.vb)
+        self.error_plot.vb.sigResized.connect(self._on_error_plot_resized)
         for plot in self.position_plots:
             plot.setXLink(self.error_plot)
             plot.getAxis("bottom").setStyle(showValues=False)
@@ -48,6 +51,9 @@ class TrackingView(FrameView):
             self.graphics.ci.layout.setRowStretchFactor(row, 2)
         self._error_levels = LevelTracker()
         self._apply_theme(self.theme)
+
+    def _on_error_plot_resized(self) -> None:
+        self.no_error_note.setPos(self.error_plot.vb.boundingRect().center())
 
     def set_window(self, window: float) -> None:
         """Span of the time axis (simulated time)."""
@@ -62,6 +68,7 @@ class TrackingView(FrameView):
         self.error_curve.setPen(theme.pen(theme.error, 1.5))
         self.error_curve.setBrush(pg.mkBrush(theme.error + "30"))
         self.error_curve.setFillLevel(0.0)
+        self.no_error_note.setColor(theme.muted)
 
     def _ingest(self, frame: Frame) -> None:
         stim = np.atleast_1d(np.asarray(frame.stim_pos, dtype=float))
@@ -94,6 +101,7 @@ class TrackingView(FrameView):
             self.position_plots[axis].setYRange(z_min, z_min + z_range, padding=0.02)
         error = rows[:, -1]
         self.error_curve.setData(t, error, connect="finite", skipFiniteCheck=True)
+        self.no_error_note.setVisible(not np.isfinite(error).any())
         top = max(self._error_levels.update(error)[1], MIN_ERROR_RANGE)
         self.error_plot.setYRange(0.0, top, padding=0.02)
         self.error_plot.setXRange(end - self.window, end, padding=0)

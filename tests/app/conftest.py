@@ -28,6 +28,13 @@ def _large_offscreen_screen() -> None:
 _large_offscreen_screen()
 
 
+@pytest.fixture
+def shots():
+    """Folder for screenshots (created)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
+
+
 @pytest.fixture(autouse=True)
 def user_settings(tmp_path, monkeypatch):
     """QSettings in a temporary folder, so tests never read or write the user's preferences."""
@@ -83,16 +90,17 @@ def window(make_window):
 
 @pytest.fixture
 def run_steps(qtbot):
-    """``run_steps(controller, n)``: run at full speed until at least ``n`` more steps, then pause."""
+    """``run_steps(controller, n, speed=None)``: run (at full speed by default) until at least ``n``
+    more steps are done, then pause."""
 
-    def run(controller, steps: int, timeout: int = 30_000) -> None:
+    def run(controller, steps: int, speed: float | None = None, timeout: int = 30_000) -> None:
         start = controller.simulation.step_index
-        speed = controller.speed
-        controller.set_speed(None)
+        previous = controller.speed
+        controller.set_speed(speed)
         controller.start()
         qtbot.waitUntil(lambda: controller.latest_frame is not None
                         and controller.latest_frame.step >= start + steps, timeout=timeout)
         controller.stop(wait=True)
-        controller.set_speed(speed)
+        controller.set_speed(previous)
 
     return run

@@ -1,0 +1,91 @@
+"""Every view renders something real (not a blank plot), in both themes; the view histories behave.
+
+The screenshots are saved to ``$CANNS_STUDIO_SHOTS`` (default ``<tmp>/shots``): look at them after a
+change to a view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from app import resources
+from app.plots.history import KymographBuffer, TraceBuffer, break_at_wraps, wrap_position
+
+PRESETS = {"smooth_tracking": "ring", "tracking_2d": "sheet", "sfa_travelling_wave": "ring + adaptation"}
+
+
+def image_array(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    data = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+    return data.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, : image.width(), :3]
+
+
+def plot_areas(view, pixels: np.ndarray) -> list[np.ndarray]:
+    """The data areas (inside the axes) of every plot of ``view``, cropped from its grab."""
+    areas = []
+    for spec in view._plots:
+        rect = view.graphics.mapFromScene(spec.plot.vb.sceneBoundingRect()).boundingRect()
+        offset = view.graphics.mapTo(view, view.graphics.rect().topLeft())
+        rect.translate(offset)
+        areas.append(pixels[max(rect.top(), 0):rect.bottom(), max(rect.left(), 0):rect.right()])
+    return areas
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_every_view_draws_a_non_blank_picture(make_window, run_steps, shots, preset, theme):
+    window = make_window(resources.presets_dir() / f"{preset}.json")
+    window.set_theme(theme)
+    run_steps(window.controller, 1500 if preset != "tracking_2d" else 600, speed=200.0)
+    window.grab().save(str(shots / f"window_{preset}_{theme}.png"))
+    views = dict(window.views)
+    if preset == "tracking_2d":
+        views.pop("adaptation")  # CANN2D has no adaptation: the view only says so
+    for name, view in views.items():
+        window.docks[name].show()
+        window.docks[name].raise_()
+        view.redraw()
+        image = view.grab().toImage()
+        image.save(str(shots / f"{preset}_{name}_{theme}.png"))
+        for area in plot_areas(view, image_array(image)):
+            assert area.size, f"{name}: empty plot area"
+            pixels = area.reshape(-1, 3)
+            colours, counts = np.unique(pixels, axis=0, return_counts=True)
+            drawn = 1.0 - counts.max() / len(pixels)  # everything but the background colour
+            assert len(colours) >= 3 and drawn > 0.005, (
+                f"{name} ({theme}) looks blank: {len(colours)} colours, {drawn:.1%} of pixels drawn")
+
+
+def test_trace_buffer_keeps_the_newest_rows_in_order():
+    buffer = TraceBuffer(2, capacity=5)
+    for i in range(8):
+        buffer.append(float(i), [i, -i])
+    rows = buffer.rows()
+    np.testing.assert_array_equal(rows[:, 0], [3, 4, 5, 6, 7])
+    np.testing.assert_array_equal(buffer.rows(since=5.5)[:, 0], [6, 7])
+    np.testing.assert_array_equal(buffer.last(), [7, 7, -7])
+
+
+def test_wrapped_lines_break_instead_of_jumping():
+    t = np.arange(5.0)
+    y = wrap_position(np.array([2.5, 3.0, 3.4, 3.9, 4.4]), -np.pi, 2 * np.pi)  # crosses +π
+    tt, yy = break_at_wraps(t, y, 2 * np.pi)
+    assert np.isnan(yy).sum() == 1
+    finite = np.isfinite(yy)
+    assert np.all(np.abs(np.diff(yy[finite][:2])) < np.pi)
+    assert np.all((y >= -np.pi) & (y < np.pi))
+    assert len(tt) == len(yy) == 6
+
+
+def test_kymograph_columns_follow_simulated_time():
+    buffer = KymographBuffer(rows=3, window=10.0, columns=10)
+    for i in range(25):
+        buffer.add(i * 0.5, np.full(3, float(i)))
+    image, start = buffer.image()
+    assert image.shape == (3, 10) and start == pytest.approx(3.0)
+    assert image[0, -1] == 24 and image[0, 0] == 7
+    wider = buffer.resampled(20.0)
+    image, start = wider.image()
+    assert start == pytest.approx(4.0) and image[0, -1] == 24
