@@ -232,6 +232,22 @@ def grid_operator(num: int, a: float, J0: float) -> GridOperator:
     )
 
 
+def hex_input_table(num: int, a: float) -> np.ndarray:
+    """exp(−γh²(m² − m·l + l²)) for |m|, |l| ≤ n//2 + 1 (γ = 2/(3a²), h = 2π/n), indexed [l + o, m + o].
+
+    Empty when the lattice factorisation of the band→grid input could overflow: its per-axis factors reach
+    exp(±1.5γh²(n/2 + 1)), so it is used only while 3γh²(n/2 + 1) < 300.
+    """
+    gamma = 2.0 / (3.0 * a * a)
+    h = TWO_PI / num
+    half = num // 2 + 1
+    if 3.0 * gamma * h * h * half >= 300.0:
+        return np.zeros((0, 0))
+    k = np.arange(-half, half + 1)
+    m_col, l_row = np.meshgrid(k, k)
+    return np.exp(-gamma * h * h * (m_col * m_col - m_col * l_row + l_row * l_row))
+
+
 def place_centres(num_place: int, width: float, height: float) -> np.ndarray:
     """Place-cell centres (num_place², 2) on a regular grid; p = ix + iy·num_place ↦ (X[ix], Y[iy])."""
     gx, gy = np.meshgrid(np.linspace(0.0, width, num_place), np.linspace(0.0, height, num_place))

@@ -84,6 +84,8 @@ class SheetConsts(NamedTuple):
     k: float  # grid_k
     a_in: float  # width of the band→grid input (gauss_a, as in canns)
     amp_in: float  # 5000·grid_A/(√(2π)·gauss_a): peak of the band→grid input
+    h: float  # lattice spacing 2π/n
+    input_table: np.ndarray  # (2o + 1, 2o + 1) exp(−γh²(m² − ml + l²)), or (0, 0): see _sheet_input
 
 
 class SheetState(NamedTuple):
@@ -266,27 +268,59 @@ def sheet_recurrence(sc, r, out, work):
 
 
 @njit(cache=True, nogil=True)
-def _sheet_input(sc, phi_x, phi_y, out):
-    """Band→grid input: 5000·grid_A·g(hexdist((φx, φy), p_i); gauss_a) for every neuron i."""
+def _sheet_input(sc, phi_x, phi_y, out, work, index):
+    """Band→grid input: 5000·grid_A·g(hexdist((φx, φy), p_i); gauss_a) for every neuron i.
+
+    hexdist² = (4/3)·Q(d0, d1) with Q = d0² − d0·d1 + d1², d0 = map2pi(φx − x[col]), d1 = map2pi(φy − x[row]).
+    On the lattice d0 = e0 + h·m and d1 = e1 + h·l (integers m, l; |e| ≤ h/2), so
+    exp(−γQ) = exp(−γQ(e0, e1))·exp(−γh(2e0 − e1)m)·exp(−γh(2e1 − e0)l)·table[l, m], γ = 2/(3a²):
+    2n + 1 exponentials instead of n² (equal to rounding). Without a table (a kernel so narrow that the
+    factors could overflow) every element is evaluated directly. ``work`` (4, n) and ``index`` (2, n) are
+    scratch.
+    """
+    n = sc.n
     inv_a2 = 1.0 / (sc.a_in * sc.a_in)
-    for i in range(out.shape[0]):
-        d0 = map2pi(phi_x - sc.px[i])
-        dy = (map2pi(phi_y - sc.py[i]) - 0.5 * d0) * HEX_Y
-        out[i] = sc.amp_in * math.exp(-0.5 * (d0 * d0 + dy * dy) * inv_a2)
+    if sc.input_table.shape[0] == 0:
+        for i in range(out.shape[0]):
+            d0 = map2pi(phi_x - sc.px[i])
+            dy = (map2pi(phi_y - sc.py[i]) - 0.5 * d0) * HEX_Y
+            out[i] = sc.amp_in * math.exp(-0.5 * (d0 * d0 + dy * dy) * inv_a2)
+        return
+    d0, d1, f0, f1 = work[0], work[1], work[2], work[3]
+    m_col, l_row = index[0], index[1]
+    for j in range(n):
+        d0[j] = map2pi(phi_x - sc.px[j])  # column j: phase x[j]
+        d1[j] = map2pi(phi_y - sc.py[j * n])  # row j: phase x[j]
+    e0 = d0[0] - sc.h * round(d0[0] / sc.h)
+    e1 = d1[0] - sc.h * round(d1[0] / sc.h)
+    gamma = 2.0 / 3.0 * inv_a2
+    offset = sc.input_table.shape[0] // 2
+    for j in range(n):
+        m_col[j] = round((d0[j] - e0) / sc.h)
+        l_row[j] = round((d1[j] - e1) / sc.h)
+        f0[j] = math.exp(-gamma * sc.h * (2.0 * e0 - e1) * m_col[j])
+        f1[j] = math.exp(-gamma * sc.h * (2.0 * e1 - e0) * l_row[j])
+    base = sc.amp_in * math.exp(-gamma * (e0 * e0 - e0 * e1 + e1 * e1))
+    for row in range(n):
+        row_base = base * f1[row]
+        table_row = sc.input_table[l_row[row] + offset]
+        for col in range(n):
+            out[row * n + col] = row_base * f0[col] * table_row[m_col[col] + offset]
 
 
 @njit(cache=True, nogil=True)
-def _sheet_step(mod, sc, ss, phi_x, phi_y, irec, inp):
+def _sheet_step(mod, sc, ss, phi_x, phi_y, irec, inp, work, index):
     """One step of grid sheet ``mod`` (canns ``GridCell.update``) given its recurrent input W_g·r_old.
 
     The input is driven by band phases (φx, φy); exponential Euler of u and v from their old values, u
-    rectified, r from the new u, centre of the rates above 0.1 of their peak. ``inp`` is scratch.
+    rectified, r from the new u, centre of the rates above 0.1 of their peak. ``inp``, ``work`` and
+    ``index`` are scratch.
     Returns Σu².
     """
     u = ss.u[mod]
     v = ss.v[mod]
     r = ss.r[mod]
-    _sheet_input(sc, phi_x, phi_y, inp)
+    _sheet_input(sc, phi_x, phi_y, inp, work, index)
     usq = 0.0
     for i in range(u.shape[0]):
         u_old = u[i]
@@ -409,6 +443,8 @@ def run(net, vel, loc, strength, noise, record_every, rec):
     ring_work = np.empty((4, max(rs.r_sum.shape[1], rs.u.shape[1])))
     irec = np.empty_like(ss.r)
     inp = np.empty(ss.r.shape[1])
+    inp_work = np.empty((4, sc.n))
+    inp_index = np.empty((2, sc.n), dtype=np.int64)
     g = np.empty(ro.centres.shape[0])
     cand = np.empty(ro.centres.shape[0], dtype=np.int64)
     no_xi = np.empty((0, rs.u.shape[1]))
@@ -425,7 +461,8 @@ def run(net, vel, loc, strength, noise, record_every, rec):
             finite &= math.isfinite(rs.usq[b])
         sheet_recurrence(sc, ss.r, irec, net.sheet_work)
         for mod in range(n_mod):
-            usq = _sheet_step(mod, sc, ss, rs.centre[3 * mod], rs.centre[3 * mod + 1], irec[mod], inp)
+            phi_x, phi_y = rs.centre[3 * mod], rs.centre[3 * mod + 1]
+            usq = _sheet_step(mod, sc, ss, phi_x, phi_y, irec[mod], inp, inp_work, inp_index)
             finite &= math.isfinite(usq) and math.isfinite(ss.v[mod, 0])
         if not finite:
             return t

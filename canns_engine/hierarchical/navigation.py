@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +107,9 @@ class Trajectory:
             writer.writerows(zip(t.tolist(), xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
 
 
-def _resample(time: object, x: object, y: object, dt: float | None, where) -> Trajectory:
+def _resample(
+    time: object, x: object, y: object, dt: float | None, where: Callable[[int], str]
+) -> Trajectory:
     """Validate samples and interpolate them onto steps of dt; ``where(i)`` names sample i in errors."""
     cols = {name: np.asarray(v, dtype=np.float64) for name, v in (("time", time), ("x", x), ("y", y))}
     for name, arr in cols.items():

@@ -146,6 +146,8 @@ class HierarchicalNetwork:
             k=p.grid_k,
             a_in=p.gauss_a,
             amp_in=5000.0 * p.grid_A / (math.sqrt(2 * math.pi) * p.gauss_a),
+            h=2 * math.pi / p.grid_num,
+            input_table=conn.hex_input_table(p.grid_num, p.gauss_a),
         )
 
     def _readout(self) -> kern.Readout:

@@ -331,6 +331,20 @@ def test_grid_recurrence_equals_dense_matrix(num, a):
     assert (op.fix_val.size > 0) == (num % 2 == 0 and a > 0.5)  # half-torus correction only when it matters
 
 
+@pytest.mark.parametrize(("num", "a"), [(20, 2 * math.pi / 9), (15, 2 * math.pi / 9), (4, 2 * math.pi / 9),
+                                        (20, 0.05)])
+def test_factorised_grid_input_equals_canns_formula(num, a):
+    """The lattice factorisation (or, for a kernel as narrow as 0.05 rad, the direct fallback)."""
+    sc = HierarchicalNetwork(1, 4, grid_num=num, gauss_a=a, dt=DT)._sc
+    assert (sc.input_table.size == 0) == (a < 0.1)
+    phases = conn.grid_phases(num)
+    out = np.empty(num * num)
+    for phi in np.random.default_rng(3).uniform(-np.pi, np.pi, (20, 2)):
+        kern._sheet_input(sc, phi[0], phi[1], out, np.empty((4, num)), np.empty((2, num), dtype=np.int64))
+        want = 5000 * conn.gaussian(conn.hexdist(phi[None, :] - phases), a)
+        assert np.abs(out - want).max() <= 1e-13 * want.max()
+
+
 def test_pruned_readout_equals_dense_readout(net, ref):
     def dense(r):
         g = net._ro.w @ r.reshape(-1)
