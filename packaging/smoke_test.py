@@ -52,6 +52,9 @@ WINDOW_TITLE = "CANN Studio"
 X11_PACKAGES = ["xvfb", "xauth", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-cursor0", "x11-utils",
                 "imagemagick", "xdotool"]
 UNPRIVILEGED = "nobody"
+LINGER = "15"
+"""Seconds the GUI stays open after its first window: long enough for the kernels' warm-up to finish
+(numba's cache is warm by then), as closing the window is only checked from a settled app."""
 
 
 class CheckFailed(Exception):
@@ -214,7 +217,7 @@ def first_window_seconds(stdout: str) -> float:
 
 
 def gui_offscreen(exe: Path, session: Path, home: Path, user: str | None) -> str:
-    env = clean_env(home, QT_QPA_PLATFORM="offscreen", CANNS_STUDIO_EXIT_AFTER_SHOWN="2")
+    env = clean_env(home, QT_QPA_PLATFORM="offscreen", CANNS_STUDIO_EXIT_AFTER_SHOWN=LINGER)
     done, wall = run([str(exe), str(session)], timeout=300, env=env, user=user)
     shown = first_window_seconds(done.stdout)
     log = home / ".local" / "state" / "canns-studio" / "log" / "canns-studio.log"
@@ -268,7 +271,7 @@ def gui_xvfb(exe: Path, session: Path, home: Path, user: str | None, shots: Path
     command = [str(session) if arg == "%f" else arg for arg in installed_exec(home, exe, user)]
     server, display = start_xvfb()
     try:
-        env = clean_env(home, DISPLAY=display, QT_QPA_PLATFORM="xcb", CANNS_STUDIO_EXIT_AFTER_SHOWN="6")
+        env = clean_env(home, DISPLAY=display, QT_QPA_PLATFORM="xcb", CANNS_STUDIO_EXIT_AFTER_SHOWN=LINGER)
         if user:
             command = ["setpriv", f"--reuid={user}", f"--regid={user_group(user)}", "--clear-groups",
                        *command]
@@ -279,8 +282,7 @@ def gui_xvfb(exe: Path, session: Path, home: Path, user: str | None, shots: Path
             found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", WINDOW_TITLE],
                                    env=x_env, capture_output=True, text=True, timeout=240, check=True)
             mapped = time.perf_counter() - start
-            titles = [subprocess.run(["xdotool", "getwindowname", wid], env=x_env, capture_output=True,
-                                     text=True, timeout=30).stdout.strip() for wid in found.stdout.split()]
+            titles = window_titles(x_env, found.stdout.split())
             time.sleep(2.0)  # let the first frames draw before the screenshot
             shots.mkdir(parents=True, exist_ok=True)
             shot = shots / "bundle_xvfb.png"
@@ -288,7 +290,11 @@ def gui_xvfb(exe: Path, session: Path, home: Path, user: str | None, shots: Path
                            timeout=60)
             if any("unexpected error" in t for t in titles):
                 raise CheckFailed(f"the app showed its crash dialog (screenshot {shot}); log in {home}")
-            stdout, stderr = app.communicate(timeout=120)
+            try:
+                stdout, stderr = app.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                raise CheckFailed("the app did not exit after closing its window; windows open: "
+                                  f"{window_titles(x_env)}") from None
         except CheckFailed:
             app.kill()
             app.communicate()
@@ -308,6 +314,15 @@ def gui_xvfb(exe: Path, session: Path, home: Path, user: str | None, shots: Path
         raise CheckFailed(f"the screenshot {shot} looks blank ({colours} colours)")
     return (f"GUI under Xvfb, opened like a double-click on {session.name}: window mapped after "
             f"{mapped:.2f} s (app's own count {shown:.2f} s); screenshot {shot} ({colours} colours)")
+
+
+def window_titles(x_env: dict[str, str], ids: list[str] | None = None) -> list[str]:
+    """Titles of the given X windows (default: every window with a title)."""
+    if ids is None:
+        ids = subprocess.run(["xdotool", "search", "--name", "."], env=x_env, capture_output=True, text=True,
+                             timeout=30).stdout.split()
+    return [subprocess.run(["xdotool", "getwindowname", wid], env=x_env, capture_output=True, text=True,
+                           timeout=30).stdout.strip() for wid in ids]
 
 
 def count_colours(png: Path) -> int:
