@@ -24,7 +24,7 @@ die() { echo "install-desktop: $*" >&2; exit 1; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 refresh() {  # Every tool is optional: desktops also rescan on their own, just later.
-  if have update-mime-database; then update-mime-database "$data_home/mime" >/dev/null; fi
+  if have update-mime-database; then XDG_DATA_HOME=$data_home update-mime-database "$data_home/mime" >/dev/null; fi
   if have update-desktop-database; then update-desktop-database -q "$data_home/applications" || true; fi
   if have gtk-update-icon-cache && [ -f "$icon_root/index.theme" ]; then
     gtk-update-icon-cache -q -t -f "$icon_root" || true
@@ -55,7 +55,7 @@ find_exec() {
 }
 
 install() {
-  local exe=$1 svg="" found_icon=0
+  local exe=$1 icon_dir="" found_icon=0
   [ -f "$exe" ] && [ -x "$exe" ] || die "not an executable file: $exe"
   exe=$(cd "$(dirname "$exe")" && echo "$(pwd -P)/$(basename "$exe")")
   case $exe in
@@ -71,17 +71,18 @@ install() {
     "$here/$app_id.desktop" > "$desktop_file"
   cp "$here/$app_id-mime.xml" "$mime_file"
 
-  for svg in "$here/icons/$app_id.svg" "$here/../../resources/icons/$app_id.svg"; do
-    [ -f "$svg" ] && break
+  # Icons: the bundle's linux/icons (rendered by packaging/make_icons.py), else the checkout's resources.
+  for icon_dir in "$here/icons" "$here/../../resources/icons"; do
+    [ -f "$icon_dir/$app_id.svg" ] && break
   done
-  if [ -f "$svg" ]; then
-    mkdir -p "$icon_root/scalable/apps" && cp "$svg" "$icon_root/scalable/apps/$app_id.svg"
+  if [ -f "$icon_dir/$app_id.svg" ]; then
+    mkdir -p "$icon_root/scalable/apps" && cp "$icon_dir/$app_id.svg" "$icon_root/scalable/apps/$app_id.svg"
     found_icon=1
   fi
-  for size in $png_sizes; do  # rendered by packaging/make_icons.py into the bundle
-    if [ -f "$here/icons/$app_id-$size.png" ]; then
+  for size in $png_sizes; do
+    if [ -f "$icon_dir/$app_id-$size.png" ]; then
       mkdir -p "$icon_root/${size}x${size}/apps"
-      cp "$here/icons/$app_id-$size.png" "$icon_root/${size}x${size}/apps/$app_id.png"
+      cp "$icon_dir/$app_id-$size.png" "$icon_root/${size}x${size}/apps/$app_id.png"
       found_icon=1
     fi
   done
