@@ -9,6 +9,8 @@ own f32–f64 gap is 4e-6 m).
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import json
 import math
 from pathlib import Path
@@ -363,7 +365,15 @@ def test_pruned_readout_equals_dense_readout(net, ref):
         assert np.allclose(place, want_place, rtol=0, atol=1e-14)
 
 
-# ------------------------------------------------------------------ preset
+# ------------------------------------------------------------------ docs and preset
+@pytest.mark.parametrize("name", ["network", "navigation", "simulation"])
+def test_docstring_examples(name):
+    module = importlib.import_module(f"canns_engine.hierarchical.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+
+
+
 def test_preset_builds_network_and_task():
     preset = json.loads(PRESET.read_text())
     assert preset["format"] == "canns-studio-session" and preset["schema_version"] == 1
