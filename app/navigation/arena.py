@@ -63,8 +63,8 @@ class ArenaView(NavigationView):
         self.box = pg.PlotDataItem([0, width, width, 0, 0], [0, 0, height, height, 0])
         self.true_path = pg.PlotDataItem()
         self.decoded_path = pg.PlotDataItem()
-        self.true_marker = pg.ScatterPlotItem(size=13, symbol="o")
-        self.decoded_marker = pg.ScatterPlotItem(size=15, symbol="x")
+        self.true_marker = pg.ScatterPlotItem(size=18, symbol="o")
+        self.decoded_marker = pg.ScatterPlotItem(size=9, symbol="o")
         for item in (self.box, self.true_path, self.decoded_path, self.true_marker, self.decoded_marker):
             self.plot.addItem(item)
         margin = 0.03 * max(width, height)
@@ -77,12 +77,12 @@ class ArenaView(NavigationView):
     def _apply_theme(self, theme: Theme) -> None:
         self.image.setColorMap(pg.colormap.get(theme.activity_cmap))
         self.box.setPen(theme.pen(theme.muted, 1.5))
-        self.true_path.setPen(theme.pen(theme.stimulus, 1.5))
-        self.decoded_path.setPen(theme.pen(theme.decoded, 1.5))
-        self.true_marker.setBrush(pg.mkBrush(theme.stimulus))
-        self.true_marker.setPen(pg.mkPen(theme.background, width=1.5))
+        self.true_path.setPen(theme.pen(theme.stimulus, 4.0))  # wide and under: the decoded path
+        self.decoded_path.setPen(theme.pen(theme.decoded, 1.5))  # mostly lies on it
+        self.true_marker.setBrush(pg.mkBrush(None))
+        self.true_marker.setPen(pg.mkPen(theme.stimulus, width=2.5))
         self.decoded_marker.setBrush(pg.mkBrush(theme.decoded))
-        self.decoded_marker.setPen(pg.mkPen(theme.decoded, width=1.5))
+        self.decoded_marker.setPen(pg.mkPen(theme.background, width=1.0))
 
     # -- frames -------------------------------------------------------------------------------------
     def _ingest(self, frame: NavigationFrame) -> None:

@@ -22,8 +22,9 @@ BAND_COLORS = ("u", "r", "weight")
 RING_RADIUS = 1.0
 RING_GAIN = 0.8
 """A ring's activity is drawn as radius RING_RADIUS + RING_GAIN · r / max r."""
-SHEAR = QTransform(1.0, 0.0, 0.5, math.sqrt(3) / 2, 0.0, 0.0)
-"""Phase (φx, φy) ↦ (φx + φy/2, φy·√3/2): the sheet's axes 60° apart, as its hexagonal metric has them."""
+SHEAR = QTransform(1.0, -1 / math.sqrt(3), 0.0, 2 / math.sqrt(3), 0.0, 0.0)
+"""Phase (φx, φy) ↦ (φx, (2φy − φx)/√3): the sheet's hexagonal metric becomes the plane's, so a bump is round
+and the torus a rhombus with 60° and 120° corners."""
 
 
 def _sheared(phase: np.ndarray) -> tuple[float, float]:
@@ -55,17 +56,14 @@ class ModuleView(NavigationView):
         self.module_box.valueChanged.connect(self._on_module_box_value_changed)
         self.add_header_widget(self.module_box, "Module")
         self._levels = LevelTracker()
-        self.sheet_plot = self.add_plot(0, 0, colspan=3, x=("φx + φy/2", "rad"), y=("φy·√3/2", "rad"))
+        self.sheet_plot = self.add_plot(0, 0, rowspan=3, x=("φx", "rad"), y=("(2φy − φx)/√3", "rad"))
         self.sheet_plot.setAspectLocked(True)
+        half_height = 3 * math.pi / math.sqrt(3)  # the rhombus' vertical extent
+        self.sheet_plot.setRange(xRange=(-math.pi, math.pi), yRange=(-half_height, half_height), padding=0.02)
         self.sheet = pg.ImageItem()
         self.sheet_plot.addItem(self.sheet)
-        self.sheet_outline = pg.PlotDataItem()
         self.sheet_centre = pg.ScatterPlotItem(size=12, symbol="+")
-        self.sheet_plot.addItem(self.sheet_outline)
         self.sheet_plot.addItem(self.sheet_centre)
-        corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]]) * math.pi
-        outline = np.array([_sheared(c) for c in corners])
-        self.sheet_outline.setData(outline[:, 0], outline[:, 1])
         self.ring_plots: list[pg.PlotItem] = []
         self.ring_curves: list[pg.PlotDataItem] = []
         self.ring_bases: list[pg.PlotDataItem] = []
@@ -73,7 +71,7 @@ class ModuleView(NavigationView):
         angle = np.linspace(0.0, 2 * math.pi, 121)
         reach = RING_RADIUS + RING_GAIN + 0.1
         for i, name in enumerate(BAND_NAMES):
-            plot = self.add_plot(1, i, title=name)
+            plot = self.add_plot(i, 1, title=name)
             plot.setAspectLocked(True)
             plot.hideAxis("left")
             plot.hideAxis("bottom")
@@ -84,10 +82,9 @@ class ModuleView(NavigationView):
             self.ring_bases.append(base)
             self.ring_curves.append(curve)
             self.ring_phases.append(phase)
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 1)
-        self.set_legend([("grid rates", "muted", "area"), ("bump centre", "foreground", "+"),
-                         ("ring phase", "foreground", "│")])
+        self.graphics.ci.layout.setColumnStretchFactor(0, 3)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
+        self.set_legend([("bump centre", "decoded", "+"), ("decoded phase", "foreground", "│")])
         self._apply_theme(self.theme)
 
     @property
@@ -105,7 +102,6 @@ class ModuleView(NavigationView):
 
     def _apply_theme(self, theme: Theme) -> None:
         self.sheet.setColorMap(pg.colormap.get(theme.activity_cmap))
-        self.sheet_outline.setPen(theme.pen(theme.muted, 1.0))
         self.sheet_centre.setPen(pg.mkPen(theme.decoded, width=2))
         self.sheet_centre.setBrush(pg.mkBrush(theme.decoded))
         for base, curve, phase, color in zip(self.ring_bases, self.ring_curves, self.ring_phases,
