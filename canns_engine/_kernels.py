@@ -1,11 +1,39 @@
-"""Compiled step loops of the basic CANNs: arrays and scalars in, state arrays updated in place.
+"""The compiled step loop of the four basic CANNs: arrays and scalars in, state arrays updated in place.
 
-One call advances the network by a chunk of steps, building each step's input from the stimulus
-position and amplitude, recording every ``rec_every``-th state and its summary. All loops release the GIL
-(``nogil=True``) so a GUI keeps drawing while a worker thread runs them.
+One call of :func:`run` advances a network by a chunk of steps, builds each step's input from the stimulus
+position and amplitude, and records every ``rec_every``-th state and its summary. It releases the GIL
+(``nogil=True``) so a GUI keeps drawing while a worker thread runs it. A ring is handled as a sheet with
+one row (``u`` of shape ``(1, num)``), so one compiled function serves all four models.
 
 Update order (canns, forward Euler): ``r = u² / (1 + k Σu²)`` from the old ``u``; ``Irec = W r``;
 ``u += dt/τ (−u + Irec + inp [− v])``; for SFA ``v += dt/τ_v (−v + m u)`` with the new ``u``.
+
+How a step is computed (see :mod:`canns_engine.connectivity` for the modal form of ``W``)
+-----------------------------------------------------------------------------------------
+``W r = c · norm · K u²`` with ``norm = 1 / (1 + k Σu²)``, so the rate is never stored. For each row,
+:func:`_sheet_pass`
+
+1. *synthesises* the row's recurrent input from its mode coefficients (cosine and sine part per slot),
+2. applies the Euler update to the neuron pair of every slot (``s`` and ``P - s``),
+3. folds the new ``u²`` into even and odd parts per slot and *projects* them back on the modes,
+
+so a step is one pass over the state, and the projections of the new state (and ``Σu²``) are ready for
+the next step. On a ring the next coefficients are the projections times ``c · norm`` and the eigenvalue
+weights; on a sheet the row projections are projected once more along the rows (``K U² K`` is
+separable) and synthesised back into per-row coefficients (:func:`_sheet_modes`).
+
+Input bumps come from ``exp(-c (d₀ + k Δ)²) = exp(-c d₀²) · f^k · exp(-c k² Δ²)``: the last factor is a
+table built once per call and ``f^k`` a product of a short table of powers and a running power, so a
+profile costs two multiplications per neuron instead of an ``exp`` (:func:`_profile`).
+
+Modes are taken four at a time (the mode table is padded to a multiple of four rows per part), which
+quarters the loads and stores of the running sums and the number of short loops.
+
+Code generation notes: hot loops index with unsigned integers (numba otherwise emits a negative-index
+check on every access, which blocks vectorisation); every kernel is compiled with ``fastmath`` limited to
+reassociation and fused multiply-add (``FASTMATH``): sums may be reordered, so results differ from the
+written order at the 1e-16 level, but NaN and infinity keep their meaning (the divergence check relies on
+it); ``error_model="numpy"`` makes a division by zero give inf/NaN instead of raising.
 """
 
 from __future__ import annotations
@@ -17,17 +45,25 @@ from numba import njit
 
 from .analysis import summarize_1d, summarize_2d, wrap_scalar
 
+FASTMATH = {"reassoc", "contract"}
+"""fastmath flags of every kernel: reorder sums, fuse multiply-adds; never assume finite values."""
 
-@njit(cache=True, nogil=True)
-def _profile_1d(x, pos, a, z_range, out):
-    """Unit input bump ``exp(-¼ wrap(x - pos)² / a²)``."""
-    c = 0.25 / (a * a)
-    for j in range(x.shape[0]):
-        d = wrap_scalar(x[j] - pos, z_range)
-        out[j] = math.exp(-c * d * d)
+kernel = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+"""The decorator of the compiled entry points (cached, GIL released)."""
+
+part = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+"""The decorator of the parts of :func:`run`: inlined into it (numba IR), so each is compiled once, as
+part of ``run``, instead of once on its own and once more when linked into ``run``."""
+
+SLOT_BLOCK = 512
+"""Slots per block of a row pass: the table columns of a block stay in cache between synthesis and
+projection (matters for rings of thousands of neurons)."""
+
+POWER_BLOCK = 64
+"""Length of the table of powers in :func:`_profile` (``f^k = fine[k % 64] · (f^64)^(k // 64)``)."""
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _rate(u, k, r):
     """``r = u² / (1 + k Σu²)`` on flat views; returns ``Σu²`` (non-finite once diverged)."""
     s2 = 0.0
@@ -39,160 +75,323 @@ def _rate(u, k, r):
     return s2
 
 
-@njit(cache=True, nogil=True)
-def _recurrent_1d(r, basis, weight, peak, coef, out):
-    """``out = peak · Bᵀ diag(weight) B r``: the circulant product in its Fourier basis."""
-    modes, num = basis.shape
-    for q in range(modes):
-        acc = 0.0
-        for j in range(num):
-            acc += basis[q, j] * r[j]
-        coef[q] = acc * weight[q] * peak
-    out[:] = 0.0
-    for q in range(modes):
-        c = coef[q]
-        for j in range(num):
-            out[j] += c * basis[q, j]
+@part
+def _profile(pos, z_min, z_range, period, c, gauss, fine, buf, out):
+    """Unit input bump ``exp(-c · wrap(x_j - pos)²)`` on the grid ``x_j = z_min + j z_range / period``.
 
-
-@njit(cache=True, nogil=True)
-def _recurrent_2d(r, basis, weight, peak, yt, t, zt, out):
-    """``out = peak · K R K`` with ``K = Bᵀ diag(weight) B`` (the separable 2D kernel)."""
-    modes, length = basis.shape
-    for q in range(modes):  # Yt = B Rᵀ  (Yt[q, i] = Σ_j B[q, j] R[i, j])
-        for i in range(length):
-            acc = 0.0
-            for j in range(length):
-                acc += basis[q, j] * r[i, j]
-            yt[q, i] = acc
-    for p in range(modes):  # T = B Yᵀ, scaled by the eigenvalues
-        for q in range(modes):
-            acc = 0.0
-            for i in range(length):
-                acc += basis[p, i] * yt[q, i]
-            t[p, q] = acc * weight[p] * weight[q] * peak
-    zt[:, :] = 0.0  # Zt[q, i] = Σ_p T[p, q] B[p, i]
-    for p in range(modes):
-        for q in range(modes):
-            c = t[p, q]
-            for i in range(length):
-                zt[q, i] += c * basis[p, i]
-    out[:, :] = 0.0  # out[i, j] = Σ_q Zt[q, i] B[q, j]
-    for i in range(length):
-        for q in range(modes):
-            c = zt[q, i]
-            for j in range(length):
-                out[i, j] += c * basis[q, j]
-
-
-@njit(cache=True, nogil=True)
-def _euler(u, v, irec, inp, dt_tau, dt_tau_v, m, sfa):
-    """One forward-Euler step of ``u`` (and of ``v`` from the new ``u`` for SFA) on flat views."""
-    for j in range(u.shape[0]):
-        du = -u[j] + irec[j] + inp[j]
-        if sfa:
-            du -= v[j]
-        u[j] += dt_tau * du
-        if sfa:
-            v[j] += dt_tau_v * (-v[j] + m * u[j])
-
-
-@njit(cache=True, nogil=True)
-def run_1d(u, v, r, inp, basis, weight, peak, k, dt_tau, dt_tau_v, m, sfa,
-           x, a, z_range, stim_pos, stim_amp, noise, step0, rec_every,
-           out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, z_min, dx):
-    """Advance a ring by ``len(stim_pos)`` steps.
-
-    Returns ``(recorded, bad)``: the number of rows written to the outputs and the index (within the
-    chunk) of the first step whose state was non-finite, or -1.
+    From the neuron nearest to ``pos`` (offset ``d₀``, ``|d₀| ≤ Δ/2``) the values at offsets ``k`` to one
+    side are ``exp(-c d₀²) · f^k · gauss[k]`` with ``f = exp(-2c d₀ Δ)`` and ``gauss[k] = exp(-c k² Δ²)``;
+    ``f^k`` is ``fine[k % 64]`` (built by doubling) times a running power ``f^64``. The right side holds
+    the neurons with ``0 ≤ d ≤ z_range / 2``, the left side the others (canns' wrap into
+    ``(-z_range/2, z_range/2]``). Where ``f^k`` could overflow (an extremely narrow bump on a coarse
+    grid) the exponentials are evaluated directly. ``out`` may be one longer than the period (the
+    duplicate end neuron of canns' grid), which gets the first neuron's value.
     """
-    num = u.shape[0]
-    coef = np.empty(basis.shape[0])
-    irec = np.empty(num)
-    prof = np.zeros(num)
-    prof_pos = np.nan
+    spacing = z_range / period
+    centre = round((pos - z_min) / spacing) % period
+    d0 = wrap_scalar(z_min + centre * spacing - pos, z_range)
+    right = min(max(math.floor((0.5 * z_range - d0) / spacing), 0), period - 1) + 1
+    for side in range(2):
+        d = d0 if side == 0 else -d0
+        count = right if side == 0 else period + 1 - right  # the left side starts again at k = 0
+        if c * spacing * spacing * count > 600.0:
+            for k in range(count):
+                x = d + k * spacing
+                buf[k] = math.exp(-c * x * x)
+        else:
+            power = math.exp(-2.0 * c * d * spacing)
+            fine[0] = 1.0
+            size = 1
+            while size < POWER_BLOCK:  # fine[t] = f^t by doubling
+                for t in range(np.uint64(size)):
+                    fine[size + t] = fine[t] * power
+                size *= 2
+                power *= power
+            scale = math.exp(-c * d * d)
+            for b in range(0, count, POWER_BLOCK):
+                base = np.uint64(b)
+                for t in range(np.uint64(min(POWER_BLOCK, count - b))):
+                    buf[base + t] = scale * fine[t] * gauss[base + t]
+                scale *= power  # f^64 after the doubling
+        k = side  # place buf[k] at centre ± k (mod period) in contiguous runs; the left side from k = 1
+        j = centre if side == 0 else (centre - 1) % period
+        while k < count:
+            n = min(count - k, period - j if side == 0 else j + 1)
+            ju = np.uint64(j)
+            ku = np.uint64(k)
+            if side == 0:
+                for t in range(np.uint64(n)):
+                    out[ju + t] = buf[ku + t]
+            else:
+                for t in range(np.uint64(n)):
+                    out[ju - t] = buf[ku + t]
+            k += n
+            j = 0 if side == 0 else period - 1
+    if out.shape[0] > period:
+        out[period] = out[0]
+
+
+@part
+def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise,
+                dt_tau, dt_tau_v, m, sfa, cy, sy, drive, even, odd, proj):
+    """One step of every row of ``u`` (a ring is one row), given the rows' mode coefficients.
+
+    ``table`` holds the cosine rows, then the sine rows. Row ``i``'s recurrent input is
+    ``Σ_q coef[q, i] φ_q``. Writes the projections of the new ``u²`` of each row to ``proj[:, i]`` and
+    returns ``Σ u²``. The external input of neuron ``(i, j)`` is ``row_amp[i] · prof[j] + noise[i, j]``.
+
+    Slots are done a block at a time in short, simple loops (each vectorises): synthesise the cosine
+    and sine parts per slot, unfold them into the input of each neuron (``s`` gets cos + sin,
+    ``period - s`` cos - sin), step the neurons, fold their new ``u²`` and project it.
+    """
+    rows, num = u.shape
+    width, slots = table.shape
+    pairs_end = (period + 1) // 2  # slots 1 … pairs_end - 1 hold two distinct neurons
+    dup = num > period  # canns' grid: neuron `period` duplicates neuron 0
+    back = np.uint64(period)
+    total = 0.0
+    for i in range(rows):
+        amp = row_amp[i]
+        for q in range(width):
+            proj[q, i] = 0.0
+        for s0 in range(0, slots, SLOT_BLOCK):
+            s1 = min(s0 + SLOT_BLOCK, slots)
+            lo = np.uint64(s0)
+            hi = np.uint64(s1)
+            p_lo = max(s0, 1)
+            p_hi = max(min(s1, pairs_end), p_lo)
+            b_lo = period - p_hi + 1  # the partners period - s of the pair slots, ascending
+            b_hi = period - p_lo + 1 + (1 if s0 == 0 and dup else 0)
+            for s in range(lo, hi):
+                cy[s] = 0.0
+                sy[s] = 0.0
+            for q in range(0, width, 4):  # synthesis, four modes a sweep: cosine part in cy, sine in sy
+                c0, c1, c2, c3 = coef[q, i], coef[q + 1, i], coef[q + 2, i], coef[q + 3, i]
+                out = cy if q < n_cos else sy
+                for s in range(lo, hi):
+                    out[s] += (c0 * table[q, s] + c1 * table[q + 1, s] + c2 * table[q + 2, s]
+                               + c3 * table[q + 3, s])
+            for s in range(lo, hi):  # neurons s (the sines vanish on slot 0 and the antipodal slot)
+                drive[s] = cy[s] + sy[s] + amp * prof[s]
+            for s in range(np.uint64(p_lo), np.uint64(p_hi)):  # neurons period - s: sines change sign
+                drive[back - s] = cy[s] - sy[s] + amp * prof[back - s]
+            if s0 == 0 and dup:
+                drive[period] = cy[0] + amp * prof[period]
+            for first, last in ((s0, s1), (b_lo, b_hi)):  # Euler step; leaves the new u² in drive
+                if has_noise:
+                    for j in range(np.uint64(first), np.uint64(last)):
+                        drive[j] += noise[i, j]
+                for j in range(np.uint64(first), np.uint64(last)):
+                    du = -u[i, j] + drive[j]
+                    if sfa:
+                        du -= v[i, j]
+                    un = u[i, j] + dt_tau * du
+                    u[i, j] = un
+                    if sfa:
+                        v[i, j] += dt_tau_v * (-v[i, j] + m * un)
+                    drive[j] = un * un
+            for s in range(np.uint64(p_lo), np.uint64(p_hi)):  # fold the new u² into even and odd parts
+                even[s] = drive[s] + drive[back - s]
+                odd[s] = drive[s] - drive[back - s]
+            if s0 == 0:
+                even[0] = drive[0] + (drive[period] if dup else 0.0)
+                odd[0] = 0.0
+            if period % 2 == 0 and s0 <= period // 2 < s1:  # the antipodal slot holds one neuron
+                even[period // 2] = drive[period // 2]
+                odd[period // 2] = 0.0
+            for q in range(0, width, 4):  # projection, four modes a sweep
+                x = even if q < n_cos else odd
+                a0 = a1 = a2 = a3 = 0.0
+                for s in range(lo, hi):
+                    a0 += x[s] * table[q, s]
+                    a1 += x[s] * table[q + 1, s]
+                    a2 += x[s] * table[q + 2, s]
+                    a3 += x[s] * table[q + 3, s]
+                proj[q, i] += a0
+                proj[q + 1, i] += a1
+                proj[q + 2, i] += a2
+                proj[q + 3, i] += a3
+            for s in range(lo, hi):
+                total += even[s]
+    return total
+
+
+@part
+def _fold(x, period, even, odd):
+    """Even and odd parts per slot of a row ``x``: ``even[s] = x[s] + x[period - s]``, ``odd[s] = x[s] -
+    x[period - s]``; slot 0 takes the duplicate end element if there is one, and the antipodal slot of an
+    even period holds one element."""
+    even[0] = x[0] + (x[period] if x.shape[0] > period else 0.0)
+    odd[0] = 0.0
+    back = np.uint64(period)
+    for s in range(np.uint64(1), np.uint64((period + 1) // 2)):
+        even[s] = x[s] + x[back - s]
+        odd[s] = x[s] - x[back - s]
+    if period % 2 == 0:
+        even[period // 2] = x[period // 2]
+        odd[period // 2] = 0.0
+
+
+@part
+def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, even, odd, cy, sy, col):
+    """Per-row coefficients of ``gain · K U² K`` from the per-row projections of ``U²`` (a sheet).
+
+    ``proj[q, i]`` is row ``i``'s projection on column mode ``q`` and ``weight`` the mode weights. For
+    every column mode: fold the row pairs, project along the rows with the same table, scale by both
+    modes' weights, synthesise back and unfold into ``coef[q, i]``.
+    """
+    width, slots = table.shape
+    rows = proj.shape[1]
+    back = np.uint64(period)
+    for q in range(width):
+        _fold(proj[q], period, even, odd)
+        for p in range(0, width, 4):  # project along the rows, four modes a sweep
+            x = even if p < n_cos else odd
+            a0 = a1 = a2 = a3 = 0.0
+            for s in range(np.uint64(slots)):
+                a0 += x[s] * table[p, s]
+                a1 += x[s] * table[p + 1, s]
+                a2 += x[s] * table[p + 2, s]
+                a3 += x[s] * table[p + 3, s]
+            scale = gain * weight[q]
+            col[p] = a0 * scale * weight[p]
+            col[p + 1] = a1 * scale * weight[p + 1]
+            col[p + 2] = a2 * scale * weight[p + 2]
+            col[p + 3] = a3 * scale * weight[p + 3]
+        for s in range(np.uint64(slots)):
+            cy[s] = 0.0
+            sy[s] = 0.0
+        for p in range(0, width, 4):  # and synthesise back
+            c0, c1, c2, c3 = col[p], col[p + 1], col[p + 2], col[p + 3]
+            out = cy if p < n_cos else sy
+            for s in range(np.uint64(slots)):
+                out[s] += (c0 * table[p, s] + c1 * table[p + 1, s] + c2 * table[p + 2, s]
+                           + c3 * table[p + 3, s])
+        for i in range(0, rows, period):  # row 0 and its duplicate
+            coef[q, i] = cy[0]
+        for s in range(np.uint64(1), np.uint64((period + 1) // 2)):
+            coef[q, s] = cy[s] + sy[s]
+            coef[q, back - s] = cy[s] - sy[s]
+        if period % 2 == 0:
+            coef[q, period // 2] = cy[period // 2]
+
+
+@part
+def _fill_input(inp, row_amp, prof, noise, has_noise):
+    """The external input of the current step as an array (kept as model state and recorded)."""
+    for i in range(inp.shape[0]):
+        for j in range(np.uint64(inp.shape[1])):
+            inp[i, j] = row_amp[i] * prof[j] + (noise[i, j] if has_noise else 0.0)
+
+
+@part
+def _copy(src, dst):
+    """``dst[:] = src`` for two arrays of one shape (a loop: cheaper to compile than slice assignment)."""
+    for i in range(src.shape[0]):
+        for j in range(np.uint64(src.shape[1])):
+            dst[i, j] = src[i, j]
+
+
+@kernel
+def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m, sfa,
+        z_min, z_range, a, stim_pos, stim_amp, noise, step0, rec_every,
+        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet):
+    """Advance a ring (``u`` of shape ``(1, num)``) or a sheet (``(L, L)``) by ``len(stim_amp)`` steps.
+
+    ``sheet`` is ``None`` for a ring and ``True`` for a sheet: numba compiles one version per geometry and
+    prunes the other geometry's branches (``sheet is None`` is decided by the type), so a ring never
+    compiles the sheet's functions.
+
+    ``stim_pos`` has one column per dimension; ``noise`` is empty or holds one input array per step
+    (added to the stimulus). Neuron ``(i, j)`` of a sheet sits at ``(x[j], x[i])`` and its input is the
+    product of two 1D bumps. Returns ``(recorded, bad)``: the number of rows written to the outputs and
+    the index (within the chunk) of the first step whose state was non-finite, or -1.
+    """
+    rows, num = u.shape
+    width, slots = table.shape
+    c_inp = 0.25 / (a * a)
+    spacing = z_range / period
+    has_noise = noise.shape[0] > 0
+    # scratch, allocated once per chunk
+    proj = np.empty((width, rows))  # projections of each row's u² on the modes (mode-major)
+    coef = np.empty((width, rows))  # each row's recurrent input in the modes
+    r_now = np.empty((rows, num))
+    col = np.empty(width)
+    cy = np.empty(slots)
+    sy = np.empty(slots)
+    even = np.empty(slots)
+    odd = np.empty(slots)
+    drive = np.empty(num)
+    fine = np.empty(POWER_BLOCK)
+    buf = np.empty(period + 1)
+    gauss = np.empty(period + 1)  # exp(-c (k Δ)²), the fixed factor of every input bump
+    for j in range(period + 1):
+        gauss[j] = math.exp(-c_inp * (j * spacing) ** 2)
+    prof_x = np.empty(num)
+    for j in range(num):
+        prof_x[j] = 0.0
+    prof_y = np.empty(rows)  # a ring's single row has amplitude 1
+    row_amp = np.empty(rows)
+    for i in range(rows):
+        prof_y[i] = 1.0
+    seen = np.empty(2)  # the stimulus positions the profiles were built for
+    seen[0] = seen[1] = np.nan
+    for i in range(rows):
+        row_amp[i] = 0.0
+    for q in range(width):
+        for i in range(rows):
+            coef[q, i] = 0.0
+    steps = stim_amp.shape[0]
     recorded = 0
-    for i in range(stim_pos.shape[0]):
-        amp = stim_amp[i]
-        pos = stim_pos[i]
-        if amp != 0.0 and pos != prof_pos:
-            _profile_1d(x, pos, a, z_range, prof)
-            prof_pos = pos
-        for j in range(num):
-            inp[j] = amp * prof[j] if amp != 0.0 else 0.0
-        if noise.shape[0] > 0:
-            for j in range(num):
-                inp[j] += noise[i, j]
-        s2 = _rate(u, k, r)
-        if not math.isfinite(s2):
-            return recorded, i
-        _recurrent_1d(r, basis, weight, peak, coef, irec)
-        _euler(u, v, irec, inp, dt_tau, dt_tau_v, m, sfa)
-        if (step0 + i + 1) % rec_every == 0:
+    s2 = 0.0
+    for step in range(-1, steps):  # step -1: a pass with dt = 0 leaves the state as it is and gives the
+        if step >= 0:              # projections and Σu² of the starting state
+            if not math.isfinite(s2):
+                return recorded, step
+            norm = 1.0 / (1.0 + k * s2)
+            if step == steps - 1:  # the model keeps the rate of the state the last step started from
+                for i in range(rows):
+                    for j in range(num):
+                        r[i, j] = u[i, j] * u[i, j] * norm
+            amp = stim_amp[step]
+            for axis in range(1 if sheet is None else 2):
+                pos = stim_pos[step, axis]
+                if amp != 0.0 and pos != seen[axis]:
+                    target = prof_x if axis == 0 else prof_y
+                    _profile(pos, z_min, z_range, period, c_inp, gauss, fine, buf, target)
+                    seen[axis] = pos
+            for i in range(rows):
+                row_amp[i] = amp * prof_y[i] if amp != 0.0 else 0.0
+            if sheet is None:
+                for q in range(width):
+                    coef[q, 0] = proj[q, 0] * gain * norm * weight[q]
+            else:
+                _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, even, odd, cy, sy, col)
+        live = step >= 0
+        s2 = _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof_x,
+                         noise[max(step, 0)] if has_noise else r_now, has_noise, dt_tau if live else 0.0,
+                         dt_tau_v if live else 0.0, m, sfa, cy, sy, drive, even, odd, proj)
+        if not live:
+            continue
+        recording = (step0 + step + 1) % rec_every == 0
+        if step == steps - 1 or (recording and out_u.shape[0] > 0):
+            _fill_input(inp, row_amp, prof_x, noise[step] if has_noise else r_now, has_noise)
+        if recording:
             if out_u.shape[0] > 0:
-                out_u[recorded] = u
-                out_inp[recorded] = inp
-                if sfa:
-                    out_v[recorded] = v
-            rnow = np.empty(num)
-            _rate(u, k, rnow)
-            summarize_1d(u, rnow, pos if amp != 0.0 else np.nan, dec_cos, dec_sin, dec_w,
-                         x, z_min, z_range, dx, out_sum[recorded])
+                for which in range(3 if sfa else 2):  # u, inp (and v) into the recording
+                    _copy(u if which == 0 else (inp if which == 1 else v),
+                          (out_u if which == 0 else (out_inp if which == 1 else out_v))[recorded])
+            norm_now = 1.0 / (1.0 + k * s2)
+            for i in range(rows):
+                for j in range(num):
+                    r_now[i, j] = u[i, j] * u[i, j] * norm_now
+            px = stim_pos[step, 0] if amp != 0.0 else np.nan
+            py = stim_pos[step, stim_pos.shape[1] - 1] if amp != 0.0 else np.nan
+            if sheet is None:
+                summarize_1d(u[0], r_now[0], px, dec_cos, dec_sin, dec_w, x, z_min, z_range, dx,
+                             out_sum[recorded])
+            else:
+                summarize_2d(u, r_now, px, py, dec_cos, dec_sin, dec_w, z_min, z_range, dx, out_sum[recorded])
             recorded += 1
     return recorded, -1
 
-
-@njit(cache=True, nogil=True)
-def run_2d(u, v, r, inp, basis, weight, peak, k, dt_tau, dt_tau_v, m, sfa,
-           x, a, z_range, stim_pos, stim_amp, noise, step0, rec_every,
-           out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, z_min, dx):
-    """Advance an ``L × L`` sheet by ``len(stim_pos)`` steps; ``stim_pos`` has shape ``(steps, 2)``.
-
-    Neuron ``(i, j)`` sits at ``(x[j], x[i])``; the input is the separable product of two 1D bumps.
-    Returns ``(recorded, bad)`` as :func:`run_1d`.
-    """
-    length = u.shape[0]
-    size = length * length
-    modes = basis.shape[0]
-    yt = np.empty((modes, length))
-    t = np.empty((modes, modes))
-    zt = np.empty((modes, length))
-    irec = np.empty((length, length))
-    ex = np.zeros(length)
-    ey = np.zeros(length)
-    prof_x = np.nan
-    prof_y = np.nan
-    recorded = 0
-    for s in range(stim_pos.shape[0]):
-        amp = stim_amp[s]
-        px = stim_pos[s, 0]
-        py = stim_pos[s, 1]
-        if amp != 0.0 and (px != prof_x or py != prof_y):
-            _profile_1d(x, px, a, z_range, ex)
-            _profile_1d(x, py, a, z_range, ey)
-            prof_x = px
-            prof_y = py
-        for i in range(length):
-            for j in range(length):
-                inp[i, j] = amp * ey[i] * ex[j] if amp != 0.0 else 0.0
-        if noise.shape[0] > 0:
-            inp += noise[s]
-        s2 = _rate(u.reshape(size), k, r.reshape(size))
-        if not math.isfinite(s2):
-            return recorded, s
-        _recurrent_2d(r, basis, weight, peak, yt, t, zt, irec)
-        _euler(u.reshape(size), v.reshape(size), irec.reshape(size), inp.reshape(size),
-               dt_tau, dt_tau_v, m, sfa)
-        if (step0 + s + 1) % rec_every == 0:
-            if out_u.shape[0] > 0:
-                out_u[recorded] = u
-                out_inp[recorded] = inp
-                if sfa:
-                    out_v[recorded] = v
-            rnow = np.empty((length, length))
-            _rate(u.reshape(size), k, rnow.reshape(size))
-            off = amp == 0.0
-            summarize_2d(u, rnow, np.nan if off else px, np.nan if off else py,
-                         dec_cos, dec_sin, dec_w, z_min, z_range, dx, out_sum[recorded])
-            recorded += 1
-    return recorded, -1

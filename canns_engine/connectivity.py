@@ -1,15 +1,30 @@
-"""Feature space, periodic distance and the Gaussian recurrent connectivity.
+"""Feature space, periodic distance and the Gaussian recurrent connectivity in its compact Fourier form.
 
-The connection strength depends only on the wrapped difference of preferred positions, so the weight
-matrix is circulant. On canns' grid (``linspace(z_min, z_max, num)``, endpoints included) the first and
-last neuron sit at the same angle, and the matrix is circulant with period ``P = num - 1`` in the neuron
-index (the last neuron is a copy of the first). We diagonalise that circulant exactly with a real Fourier
-basis and keep only the modes whose eigenvalue is not negligible (the eigenvalues of a Gaussian fall off
-like ``exp(-m² a² / 2)``): ``W · r = Σ_q w_q b_q (b_q · r)``. The cost per step is
-``2 · modes · num`` instead of ``num²``. (The wrapped Gaussian has a tiny kink at the antipode, of size
-``exp(-π²/2a²)``, so its spectrum has a slow tail far below the peak; the cut-off ``MODE_RTOL`` keeps the
-worst-case error, for a single active neuron, near 1e-10 relative and for a bump near 1e-15.) In 2D the kernel is separable per axis (``W = c · K ⊗ K``), so
-``W · r = c · K R K`` with the same 1D basis.
+The connection strength depends only on the wrapped difference of preferred positions, so ``W`` is
+circulant and ``W · r`` is a circular convolution. On canns' grid (``linspace(z_min, z_max, num)``,
+endpoints included) the first and last neuron sit at the same angle: the matrix is circulant with period
+``P = num - 1`` in the neuron index (the last neuron is a copy of the first). On the ``endpoint=False``
+ring (canns' recipe for its ``"fft"`` mode) the period is ``P = num``.
+
+:class:`ModalKernel` diagonalises that circulant exactly in a real Fourier basis (``cos mθ``,
+``sin mθ`` with ``θ_j = 2π j / P``): the eigenvalues are the real FFT of one kernel row, computed once.
+A Gaussian's eigenvalues fall like ``exp(-m² a² / 2)``, so only the modes ``m ≤ M`` with
+``|eigenvalue| ≥ MODE_RTOL · max`` are kept: ``M = 12`` for ``a = 0.5`` and ``21`` for ``a = 0.3``,
+whatever ``num``. The cost of ``W · r`` becomes ``2 (2M + 1) · num`` instead of ``num²`` — linear in
+the number of neurons — and the two symmetries of the basis on the grid (``θ_{P-j} = -θ_j``: the cosines
+are even, the sines odd) halve it again: the compiled kernels work on *slots* ``s = 0 … P // 2``, each
+holding the neuron pair ``(s, P - s)``, with tables of ``cos mθ_s`` and ``sin mθ_s``.
+
+What the truncation costs: canns' kernel is the *wrapped* Gaussian, whose periodic extension has a tiny
+kink at the antipode (of relative size ``exp(-π² / 2a²)``, 3e-9 for ``a = 0.5``); its spectrum therefore
+has a tail of order 1e-10 that no small set of modes captures. The largest error of a single weight,
+relative to the peak weight, is ~2e-9 for ``a = 0.5`` (1e-10 for ``a = 0.3``); for the smooth activity
+profiles the network produces, the error of ``W · r`` is ~1e-13 relative, and a whole tracking run
+agrees with the dense float64 product to ~1e-12 (see ``docs/performance.md``). When ``M`` would reach
+``P // 2`` every mode is kept and the form is the exact DFT of the circulant.
+
+In 2D the kernel is separable per axis (``W = c · K ⊗ K`` with ``c`` the peak weight), so
+``W · r = c · K R K`` with the same 1D tables on both axes.
 """
 
 from __future__ import annotations
@@ -19,13 +34,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODE_RTOL = 1e-11
-"""Fourier modes with ``|eigenvalue| < MODE_RTOL · max|eigenvalue|`` are dropped."""
+MODE_RTOL = 1e-9
+"""Fourier modes above the last one with ``|eigenvalue| ≥ MODE_RTOL · max|eigenvalue|`` are dropped."""
+
+ROW_BLOCK = 4
+"""The cosine and sine parts of the mode table are padded to a multiple of this many rows."""
 
 
-def feature_space(num: int, z_min: float, z_max: float) -> np.ndarray:
-    """Preferred positions of ``num`` neurons: ``linspace(z_min, z_max, num)``, endpoints included."""
-    return np.linspace(z_min, z_max, num)
+def feature_space(num: int, z_min: float, z_max: float, *, endpoint: bool = True) -> np.ndarray:
+    """Preferred positions of ``num`` neurons: ``linspace(z_min, z_max, num, endpoint=endpoint)``.
+
+    canns' default includes both ends (the first and last neuron coincide on the ring); ``endpoint=False``
+    spaces ``num`` distinct neurons evenly around it.
+    """
+    return np.linspace(z_min, z_max, num, endpoint=endpoint)
 
 
 def wrap(d: np.ndarray | float, z_range: float) -> np.ndarray:
@@ -63,43 +85,78 @@ def stimulus_profile(x: np.ndarray, pos: float, a: float, z_range: float) -> np.
 
 @dataclass(frozen=True)
 class ModalKernel:
-    """Exact low-rank form of the 1D circulant kernel ``K[i, j] = exp(-½ wrap(x_i - x_j)² / a²)``.
+    """The 1D circulant kernel ``K[i, j] = exp(-½ wrap(x_i - x_j)² / a²)`` in its real Fourier basis.
 
-    ``K · r = basis.T @ (weight * (basis @ r))`` for every vector ``r`` on the grid.
+    ``(K r)_j = Σ_m w_m C_m cos(m θ_j) + Σ_m w'_m S_m sin(m θ_j)`` (``weight`` holds ``w``, then ``w'``)
+    with the projections ``C_m = Σ_j r_j cos(m θ_j)`` and ``S_m = Σ_j r_j sin(m θ_j)``,
+    ``θ_j = 2π j / period`` (the duplicate last neuron of an endpoint-included grid has ``θ = 0`` like the
+    first).
 
     Attributes
     ----------
-    basis : ndarray, shape (modes, num)
-        Orthogonal real Fourier vectors (constant, cos, sin, and the alternating one), evaluated on the
-        neuron indices modulo the period.
-    weight : ndarray, shape (modes,)
-        Eigenvalue of each basis vector divided by its squared norm.
+    table : ndarray, shape (rows, slots)
+        ``cos(m θ_s)`` for ``m = 0 … M``, then ``sin(m θ_s)`` for ``m = 1 … M``, on the slots
+        ``s = 0 … period // 2`` (slot ``s`` stands for the neurons ``s`` and ``period - s``). A sine row
+        that vanishes on the grid (``m = period / 2``) is left out. Each part is padded with zero rows
+        (of zero weight) to a multiple of ``ROW_BLOCK``, so the kernels can take modes four at a time.
+    n_cos : int
+        Number of cosine rows, padding included.
+    weight : ndarray, shape (rows,)
+        Weight of each row of ``table``: the eigenvalue divided by the squared norm of the basis vector
+        (``eig / period`` for the self-conjugate modes ``m = 0`` and ``m = period / 2``, else
+        ``2 eig / period``; 0 for padding).
+    period : int
+        ``num - 1`` on the endpoint-included grid, ``num`` without the endpoint.
+    endpoint : bool
+        Whether the grid includes the end point (a last neuron duplicating the first).
+    num : int
+        Number of neurons along the axis.
     """
 
-    basis: np.ndarray
+    table: np.ndarray
+    n_cos: int
     weight: np.ndarray
+    period: int
+    endpoint: bool
+    num: int
 
     @classmethod
     def build(cls, num: int, a: float, z_range: float, *, endpoint: bool = True) -> ModalKernel:
         """Diagonalise the kernel of ``num`` neurons spaced over ``z_range`` (width ``a``)."""
         period = num - 1 if endpoint else num
-        spacing = z_range / period
-        row = gaussian(wrap(np.arange(period) * spacing, z_range), a)
+        row = gaussian(wrap(np.arange(period) * (z_range / period), z_range), a)
         eig = np.fft.rfft(row).real  # real: the kernel row is symmetric
-        keep = np.flatnonzero(np.abs(eig) >= MODE_RTOL * np.abs(eig).max())
-        idx = np.arange(num) % period
-        rows, weights = [], []
-        for m in keep:
-            phase = 2.0 * np.pi * m * idx / period
-            if m == 0 or 2 * m == period:  # self-conjugate modes: one real vector
-                rows.append(np.cos(phase))
-                weights.append(eig[m] / period)
-            else:  # a cos/sin pair carries the mode and its conjugate
-                rows += [np.cos(phase), np.sin(phase)]
-                weights += [2.0 * eig[m] / period] * 2
-        return cls(np.ascontiguousarray(rows), np.asarray(weights))
+        top = int(np.flatnonzero(np.abs(eig) >= MODE_RTOL * np.abs(eig).max())[-1])
+        slots = np.arange(period // 2 + 1)
+        modes = np.arange(top + 1)
+        # m·s reduced modulo the period first, so every angle is in [0, 2π) and accurate to an ulp.
+        angle = 2.0 * np.pi * (np.outer(modes, slots) % period) / period
+        self_conjugate = (modes == 0) | (2 * modes == period)
+        w_cos = np.where(self_conjugate, 1.0, 2.0) * eig[modes] / period
+        sin = np.sin(angle[~self_conjugate])
+        if period % 2 == 0:
+            sin[:, -1] = 0.0  # sin(m π) exactly
+        parts = [(np.cos(angle), w_cos), (sin, w_cos[~self_conjugate])]
+        parts = [(np.pad(rows, ((0, -len(w) % ROW_BLOCK), (0, 0))), np.pad(w, (0, -len(w) % ROW_BLOCK)))
+                 for rows, w in parts]
+        return cls(table=np.concatenate([rows for rows, _ in parts]), n_cos=len(parts[0][1]),
+                   weight=np.concatenate([w for _, w in parts]), period=period, endpoint=endpoint, num=num)
 
     @property
     def modes(self) -> int:
-        """Number of basis vectors kept."""
-        return len(self.weight)
+        """Number of basis vectors kept (cosines and sines, padding excluded)."""
+        return int(np.count_nonzero(self.weight))
+
+    def basis(self) -> np.ndarray:
+        """The basis vectors (rows of ``table``) on all ``num`` neurons, shape ``(modes, num)``."""
+        j = np.arange(self.num) % self.period
+        s = np.minimum(j, self.period - j)  # the slot of each neuron
+        sign = np.where(j > self.period // 2, -1.0, 1.0)  # sines are odd: neuron P - s has -sin(m θ_s)
+        basis = self.table[:, s]
+        basis[self.n_cos:] *= sign
+        return basis
+
+    def matrix(self) -> np.ndarray:
+        """The ``num × num`` matrix the modal form applies (compare with the dense kernel)."""
+        b = self.basis()
+        return (b.T * self.weight) @ b

@@ -126,12 +126,12 @@ class BaseCANN:
         p = self._params
         self.num = p[self.size_param]
         self.z_range = p["z_max"] - p["z_min"]
-        self.x = feature_space(self.num, p["z_min"], p["z_max"])
+        self.x = feature_space(self.num, p["z_min"], p["z_max"], endpoint=p["endpoint"])
         self.rho = self.num / self.z_range
         self.dx = self.z_range / self.num
         self.shape = (self.num,) * self.ndim
-        self.kernel = ModalKernel.build(self.num, p["a"], self.z_range)
-        self.decoder = Decoder(self.x, p["z_min"], p["z_max"])
+        self.kernel = ModalKernel.build(self.num, p["a"], self.z_range, endpoint=p["endpoint"])
+        self.decoder = Decoder(self.x, p["z_min"], p["z_max"], endpoint=p["endpoint"])
         self.__dict__.pop("conn_mat", None)
 
     @cached_property

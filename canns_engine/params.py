@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .errors import ConfigError
 
 
@@ -19,10 +21,11 @@ class ParamSpec:
     """One parameter: name, default, allowed range and UI hints.
 
     ``minimum``/``maximum`` are inclusive unless ``exclusive_minimum`` is set (for ``> 0`` ranges).
+    A ``boolean`` parameter is a switch: only ``True``/``False`` are accepted.
     """
 
     name: str
-    default: float | int
+    default: float | int | bool
     label: str
     help: str
     unit: str = ""
@@ -31,9 +34,12 @@ class ParamSpec:
     exclusive_minimum: bool = False
     integer: bool = False
     live: bool = False
+    boolean: bool = False
 
     def range_text(self) -> str:
         """The allowed range as a short phrase, e.g. ``"> 0"`` or ``"between 8 and 16384"``."""
+        if self.boolean:
+            return "true or false"
         low = f"{'>' if self.exclusive_minimum else '≥'} {self.minimum:g}"
         if self.minimum is not None and self.maximum is not None and not self.exclusive_minimum:
             return f"between {self.minimum:g} and {self.maximum:g}"
@@ -45,8 +51,13 @@ class ParamSpec:
             return f"≤ {self.maximum:g}"
         return "any finite number"
 
-    def validate(self, value: Any) -> float | int:
+    def validate(self, value: Any) -> float | int | bool:
         """Return ``value`` coerced to the parameter's type, or raise :class:`ConfigError`."""
+        if self.boolean:
+            if not isinstance(value, bool | np.bool_):
+                raise ConfigError(f"{self.name} must be true or false, got {value!r} "
+                                  f"({type(value).__name__})", param=self.name)
+            return bool(value)
         kind = "an integer" if self.integer else "a number"
         if isinstance(value, bool) or (not isinstance(value, int | float) and not hasattr(
             value, "__float__"
@@ -85,6 +96,10 @@ _TAU = _spec("tau", 1.0, "τ", "synaptic time constant", unit="time", minimum=0.
 _K = _spec("k", 8.1, "k", "global divisive inhibition strength", minimum=0.0, live=True)
 _Z_MIN = _spec("z_min", -math.pi, "z min", "lower end of the feature space", unit="rad")
 _Z_MAX = _spec("z_max", math.pi, "z max", "upper end of the feature space", unit="rad")
+_ENDPOINT = _spec("endpoint", True, "Endpoint included",
+                  "canns' grid linspace(z_min, z_max, num) includes both ends, so the first and last neuron "
+                  "share one angle; off: num distinct neurons evenly around the ring (canns' recipe for its "
+                  "'fft' mode)", boolean=True)
 _TAU_V = _spec("tau_v", 50.0, "τ_v", "adaptation time constant", unit="time", minimum=0.0,
                exclusive_minimum=True, live=True)
 _M = _spec("m", 0.3, "m", "adaptation strength (travelling bump when m > τ/τ_v)", minimum=0.0,
@@ -102,6 +117,7 @@ def _basic(a: float, A: float, J0: float) -> tuple[ParamSpec, ...]:
         _spec("J0", J0, "J₀", "maximum recurrent connection strength", minimum=0.0),
         _Z_MIN,
         _Z_MAX,
+        _ENDPOINT,
     )
 
 

@@ -278,8 +278,10 @@ class Simulation:
         model, rec = self.model, self.recording
         # The compiled loops do not check bounds: refuse inconsistent arrays here, loudly.
         shapes = {a.shape for a in (model.u, model.v, model.r, model.inp)} | {noise.shape[1:] or model.shape}
-        if shapes != {model.shape} or model.kernel.basis.shape[1] != model.num:
+        if shapes != {model.shape} or model.kernel.num != model.num:
             raise RuntimeError(f"inconsistent network state shapes {shapes} for {model.shape}")
+        for name in ("u", "v", "r", "inp"):  # the kernel updates views of these: C order, float64
+            setattr(model, name, np.ascontiguousarray(getattr(model, name), dtype=np.float64))
         n = len(amp)
         every = rec.record_every if rec is not None else 1 << 62
         rows = (self.step_index + n) // every - self.step_index // every
@@ -291,13 +293,19 @@ class Simulation:
         out_inp = np.empty((state_rows, *model.shape))
         out_v = np.empty((state_rows if model.sfa else 0, *model.shape))
         out_sum = np.empty((rows, len(rec.fields) if rec is not None else 8))
-        run = _kernels.run_1d if model.ndim == 1 else _kernels.run_2d
+        grid = (1, model.num) if model.ndim == 1 else model.shape  # a ring is a sheet of one row
+
+        def sheet(a: np.ndarray) -> np.ndarray:
+            return a.reshape(*a.shape[: a.ndim - model.ndim], *grid)
+
         p, dec, kern = model.params, model.decoder, model.kernel
-        recorded, bad = run(
-            model.u, model.v, model.r, model.inp, kern.basis, kern.weight, model.peak_weight,
+        recorded, bad = _kernels.run(
+            *(sheet(a) for a in (model.u, model.v, model.r, model.inp)),
+            kern.table, kern.n_cos, kern.weight, kern.period, model.peak_weight,
             p["k"], model.dt / p["tau"], model.dt / p.get("tau_v", 1.0), p.get("m", 0.0), model.sfa,
-            model.x, p["a"], model.z_range, pos, amp, noise, self.step_index, every,
-            out_u, out_v, out_inp, out_sum, dec.cos, dec.sin, dec.weight, p["z_min"], model.dx,
+            p["z_min"], model.z_range, p["a"], pos.reshape(n, model.ndim), amp, sheet(noise),
+            self.step_index, every, *(sheet(a) for a in (out_u, out_v, out_inp)), out_sum,
+            dec.cos, dec.sin, dec.weight, model.x, model.dx, None if model.ndim == 1 else True,
         )
         done = n if bad < 0 else bad
         if done:

@@ -1,0 +1,116 @@
+"""What the fast paths must preserve: the modal kernel equals the dense one, the input recurrence equals
+the formula, chunking never changes a run, and the ``endpoint=False`` ring is exact too (no timing here)."""
+
+import numpy as np
+import pytest
+
+from canns_engine import (
+    CANN1D,
+    CANN1D_SFA,
+    CANN2D,
+    CANN2D_SFA,
+    ConfigError,
+    Simulation,
+    SmoothTracking1D,
+    SmoothTracking2D,
+    TemplateMatching1D,
+    simulate,
+)
+from canns_engine.connectivity import ModalKernel, feature_space, gaussian, stimulus_profile, wrap
+
+
+@pytest.mark.parametrize("endpoint", [True, False])
+@pytest.mark.parametrize("num", [8, 9, 16, 33, 64, 127, 128, 513])
+@pytest.mark.parametrize("a", [0.1, 0.3, 0.5, 1.0, 2.0])
+def test_modal_kernel_equals_dense_kernel(num, a, endpoint):
+    z_range = 2 * np.pi
+    x = feature_space(num, -np.pi, np.pi, endpoint=endpoint)
+    dense = gaussian(wrap(x[:, None] - x[None, :], z_range), a)
+    kernel = ModalKernel.build(num, a, z_range, endpoint=endpoint)
+    assert kernel.period == (num - 1 if endpoint else num)
+    # the truncation: at most ~2e-9 of the peak weight (the wrapped Gaussian's kink); exact when all kept
+    tol = 1e-14 if kernel.modes == kernel.period else 3e-9
+    assert np.abs(kernel.matrix() - dense).max() <= tol
+
+
+def test_modal_kernel_keeps_few_modes_whatever_the_size():
+    modes = {ModalKernel.build(num, 0.5, 2 * np.pi).modes for num in (256, 1024, 8192)}
+    assert modes == {25}
+
+
+def _dense_step(model, u, inp):
+    """One Euler step of the dense float64 equations (no adaptation)."""
+    p = model.params
+    x = model.x
+    k = gaussian(wrap(x[:, None] - x[None, :], model.z_range), p["a"]) * model.peak_weight
+    r = u**2 / (1 + p["k"] * np.sum(u**2))
+    irec = k @ r @ k / model.peak_weight if model.ndim == 2 else k @ r
+    return u + model.dt / p["tau"] * (-u + irec + inp)
+
+
+@pytest.mark.parametrize("endpoint", [True, False])
+@pytest.mark.parametrize("cls", [CANN1D, CANN2D])
+def test_one_step_from_a_rough_state_matches_dense(cls, endpoint):
+    model = cls(24 if cls is CANN2D else 97, endpoint=endpoint, dt=0.05)
+    rng = np.random.default_rng(1)
+    u0 = rng.random(model.shape)  # white noise: every mode of the kernel matters
+    inp = rng.random(model.shape)
+    model.u = u0.copy()
+    model.update(inp)
+    expected = _dense_step(model, u0, inp)
+    assert np.abs(model.u - expected).max() <= 1e-9 * np.abs(expected).max()
+
+
+@pytest.mark.parametrize("endpoint", [True, False])
+@pytest.mark.parametrize(("num", "a"), [(64, 0.5), (1000, 0.3), (4097, 0.05), (50, 0.02)])
+def test_input_bump_recurrence_equals_the_formula(num, a, endpoint):
+    model = CANN1D(num, a=a, endpoint=endpoint)
+    positions = np.array([0.0, 0.37, np.pi, -np.pi, 3.1, -3.14159, 10.0, np.pi - 1e-12])
+    task = SmoothTracking1D(model, Iext=(0.0, 0.0), duration=(len(positions) * 0.05,), time_step=0.05)
+    task.stim_pos[:, 0] = positions
+    rec = simulate(model, task)
+    expected = np.array([model.A * stimulus_profile(model.x, p, a, model.z_range) for p in positions])
+    assert np.abs(rec.inp - expected).max() <= 1e-13 * model.A
+
+
+@pytest.mark.parametrize("cls", [CANN1D_SFA, CANN2D_SFA])
+def test_chunking_never_changes_a_run(cls):
+    def run(chunks):
+        model = cls(40 if cls is CANN1D_SFA else 12)
+        task_cls = SmoothTracking2D if model.ndim == 2 else SmoothTracking1D
+        iext = ((0.0, 0.0), (1.0, -1.0)) if model.ndim == 2 else (0.0, 1.5)
+        sim = Simulation(model, task_cls(model, Iext=iext, duration=(6.0,), time_step=0.05))
+        for n in chunks:
+            sim.step(n)
+        return sim.recording.u, sim.recording.v, sim.recording.summary
+
+    whole = run([120])
+    for chunks in ([1] * 120, [7] * 17 + [1], [60, 60]):
+        for a, b in zip(run(chunks), whole, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_noise_on_the_duplicate_end_neuron_is_kept_apart():
+    """Template matching feeds independent noise to canns' duplicate last neuron: it must not be merged."""
+    model = CANN1D(64)
+    rec = simulate(model, TemplateMatching1D(model, Iext=0.5, duration=1.0, time_step=0.05, noise_level=0.3,
+                                             seed=3))
+    assert not np.array_equal(rec.u[:, 0], rec.u[:, -1])
+
+
+@pytest.mark.parametrize("cls", [CANN1D, CANN2D])
+def test_endpoint_false_grid(cls):
+    model = cls(32 if cls is CANN2D else 128, endpoint=False)
+    assert model.params["endpoint"] is False
+    np.testing.assert_allclose(model.x, np.linspace(-np.pi, np.pi, model.num, endpoint=False))
+    assert model.kernel.period == model.num
+    np.testing.assert_array_equal(model.decoder.weight, np.ones(model.num))
+    model.u = np.random.default_rng(2).random(model.shape)
+    model.update(np.zeros(model.shape))  # runs on the circulant ring
+
+
+def test_endpoint_must_be_a_boolean():
+    for bad in (1, 0, "yes", None):
+        with pytest.raises(ConfigError, match="endpoint"):
+            CANN1D(64, endpoint=bad)
+    assert CANN1D(64, endpoint=np.bool_(False)).params["endpoint"] is False
