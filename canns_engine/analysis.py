@@ -96,12 +96,28 @@ def decode_com_1d(u, x):
 
 
 @njit(cache=True, nogil=True)
+def _peak(u):
+    """``(max, argmax)`` of a 1D state as numpy gives them (NaN wins); a loop compiles much faster."""
+    best = -np.inf
+    where = 0
+    for j in range(u.shape[0]):
+        if best == best and (u[j] > best or u[j] != u[j]):
+            best = u[j]
+            where = j
+    return best, where
+
+
+@njit(cache=True, nogil=True)
 def bump_width_1d(u, dx):
     """Width: the number of neurons above ``WIDTH_FRACTION`` of the peak, times the spacing."""
-    peak = u.max()
+    peak = _peak(u)[0]
     if peak <= 0.0:
         return 0.0
-    return np.count_nonzero(u > WIDTH_FRACTION * peak) * dx
+    count = 0
+    for j in range(u.shape[0]):
+        if u[j] > WIDTH_FRACTION * peak:
+            count += 1
+    return count * dx
 
 
 @njit(cache=True, nogil=True)
@@ -112,9 +128,9 @@ def summarize_1d(u, r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, dx, ou
     out[1] = decoded
     out[2] = decode_com_1d(u, x)
     out[3] = abs(wrap_scalar(decoded - stim_pos, z_range))
-    out[4] = u.max()
+    out[4] = _peak(u)[0]
     out[5] = bump_width_1d(u, dx)
-    out[6] = r.sum()
+    out[6] = np.sum(r)
 
 
 @njit(cache=True, nogil=True)
@@ -133,7 +149,9 @@ def summarize_2d(u, r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx,
                 row[i] += u[i, j]
     dec_x = decode_pv_1d(col, cos_t, sin_t, weight, z_min, z_range)
     dec_y = decode_pv_1d(row, cos_t, sin_t, weight, z_min, z_range)
-    peak_row = np.argmax(u) // length
+    flat = u.reshape(length * length)
+    peak, where = _peak(flat)
+    peak_row = where // length
     ex = wrap_scalar(dec_x - stim_x, z_range)
     ey = wrap_scalar(dec_y - stim_y, z_range)
     out[0] = stim_x
@@ -141,9 +159,9 @@ def summarize_2d(u, r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx,
     out[2] = dec_x
     out[3] = dec_y
     out[4] = math.sqrt(ex * ex + ey * ey)
-    out[5] = u.max()
+    out[5] = peak
     out[6] = bump_width_1d(u[peak_row], dx)
-    out[7] = r.sum()
+    out[7] = np.sum(r)
 
 
 @njit(cache=True, nogil=True)
