@@ -1,0 +1,422 @@
+"""Engine benchmark (issue 6): our exact engine against canns 1.5 on the standard configurations.
+
+For every configuration (a smooth-tracking task, ``dt = 0.05``, 10 000 steps unless noted) on canns'
+default endpoint-included grid and on the ``endpoint=False`` ring, one row gives
+
+* our steps/s (median of ``REPEATS`` runs; compilation excluded, reported in the ``compile`` table) and
+  our accuracy: the max deviation of ``u`` from a float64 dense numpy reference over the first
+  ``ref_steps`` steps of the same task, relative to the largest ``|u|``;
+* canns' steps/s and accuracy in each ``accl_mode`` (``normal`` dense, ``fft`` exact on the ring only,
+  ``fast``/``ultra-fast`` low-rank approximations), timed in the same run, configuration by configuration
+  (see :mod:`benchmarks._canns_runner`);
+* the ratios to canns' fastest exact mode on that grid and to its ``fast`` mode, and whether the targets
+  hold (≥ 2× the fastest exact mode, ≥ 1× ``fast``, deviation ≤ 1e-6).
+
+Further tables: compile times (fresh interpreters with an empty and then a warm numba cache), memory of a
+long summaries-only CANN2D-128 run, and the cost per step against the number of neurons with the fitted
+exponent (the plot goes to ``docs/images/scaling.png`` after a full run).
+
+canns is found in this interpreter, else in ``$CANNS_PYTHON``, else in ``../canns-venv`` next to the
+repository; without it the canns columns stay empty.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from canns_engine import SmoothTracking1D, SmoothTracking2D, make_model, simulate
+from canns_engine.connectivity import gaussian, peak_weight, stimulus_profile, wrap
+
+DT = 0.05
+STEPS = 10_000
+REPEATS = 3
+EXACT_RTOL = 1e-6
+"""The issue's bound for "exact": max deviation of ``u`` from the float64 dense reference, relative."""
+COMPILE_TARGETS = {"first-ever": 3.0, "warm cache": 0.3}
+MEMORY_TARGET_MB = 200.0
+CANNS_MODES = ("normal", "fft", "fast", "ultra-fast")
+ROOT = Path(__file__).resolve().parent.parent
+PLOT = ROOT / "docs" / "images" / "scaling.png"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One standard configuration: model, size, steps timed and steps compared with the reference."""
+
+    model: str
+    size: int
+    steps: int = STEPS
+    ref_steps: int = 2000
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}-{self.size}"
+
+    @property
+    def two_d(self) -> bool:
+        return self.model.startswith("CANN2D")
+
+
+CONFIGS = (
+    Config("CANN1D", 128), Config("CANN1D", 512), Config("CANN1D", 2048, ref_steps=1000),
+    Config("CANN1D", 8192, ref_steps=200), Config("CANN1D_SFA", 128), Config("CANN1D_SFA", 512),
+    Config("CANN2D", 32, ref_steps=1000), Config("CANN2D", 64, ref_steps=500),
+    Config("CANN2D", 128, ref_steps=200), Config("CANN2D", 256, steps=2000, ref_steps=50),
+    Config("CANN2D_SFA", 64, ref_steps=500),
+)
+QUICK_CONFIGS = (
+    Config("CANN1D", 128, ref_steps=500), Config("CANN1D", 2048, ref_steps=200),
+    Config("CANN1D_SFA", 128, ref_steps=500), Config("CANN2D", 32, ref_steps=200),
+    Config("CANN2D", 128, steps=1000, ref_steps=50),
+)
+
+
+# -- the task and the float64 dense reference -------------------------------------------------------
+def _model(cfg: Config, endpoint: bool):
+    size_param = "length" if cfg.two_d else "num"
+    return make_model(cfg.model, {size_param: cfg.size, "endpoint": endpoint}, dt=DT)
+
+
+def _path(cfg: Config) -> tuple[list, list[float]]:
+    """Key positions and segment durations of the tracking task (the same for both engines)."""
+    half = cfg.steps * DT / 2
+    if cfg.two_d:
+        return [[0.0, 0.0], [2.0, 1.0], [-1.0, 0.5]], [half, half]
+    return [0.0, 2.0, -1.0], [half, half]
+
+
+def _task(model, cfg: Config):
+    iext, duration = _path(cfg)
+    task_cls = SmoothTracking2D if cfg.two_d else SmoothTracking1D
+    return task_cls(model, Iext=iext, duration=duration, time_step=DT)
+
+
+def reference(model, task, steps: int) -> np.ndarray:
+    """``u`` of the first ``steps`` steps (flattened per step) from dense float64 numpy.
+
+    The weights are the dense kernel ``c · exp(-½ wrap(x_i - x_j)² / a²)`` on the model's grid; a sheet
+    applies it per axis (``W = c · K ⊗ K``, so ``W r = c · K R K``), which is the dense ``L⁴`` matrix.
+    """
+    p, x = model.params, model.x
+    kmat = gaussian(wrap(x[:, None] - x[None, :], model.z_range), p["a"])
+    c = peak_weight(p["J0"], p["a"])
+    u = np.zeros(model.shape)
+    v = np.zeros(model.shape)
+    out = np.empty((steps, u.size))
+    for t in range(steps):
+        pos = task.stim_pos[t]
+        ex = stimulus_profile(x, pos[0], p["a"], model.z_range)
+        inp = p["A"] * (np.outer(stimulus_profile(x, pos[1], p["a"], model.z_range), ex) if model.ndim == 2
+                        else ex)
+        sq = u * u
+        r = sq / (1.0 + p["k"] * sq.sum())
+        irec = c * (kmat @ r @ kmat if model.ndim == 2 else kmat @ r)
+        du = -u + irec + inp - (v if model.sfa else 0.0)
+        u = u + DT / p["tau"] * du
+        if model.sfa:
+            v = v + DT / p["tau_v"] * (-v + p["m"] * u)
+        out[t] = u.ravel()
+    return out
+
+
+def _deviation(u: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.abs(u.reshape(ref.shape) - ref).max() / np.abs(ref).max())
+
+
+# -- our engine -------------------------------------------------------------------------------------
+def _ours(cfg: Config, endpoint: bool, repeats: int) -> float:
+    """Median steps/s of ``repeats`` runs of the task (after one run that compiles or loads the kernel)."""
+    model = _model(cfg, endpoint)
+    task = _task(model, cfg)
+    simulate(model, task, record="none")
+    seconds = []
+    for _ in range(repeats):
+        model.init_state()
+        t0 = time.perf_counter()
+        simulate(model, task, record="none")
+        seconds.append(time.perf_counter() - t0)
+    return task.total_steps / statistics.median(seconds)
+
+
+def _our_accuracy(cfg: Config, endpoint: bool, ref: np.ndarray) -> float:
+    model = _model(cfg, endpoint)
+    task = _task(model, cfg)
+    from canns_engine import Simulation
+
+    rec = Simulation(model, task, record="full").run(steps=len(ref))
+    return _deviation(rec.u, ref)
+
+
+# -- canns, in its own interpreter ------------------------------------------------------------------
+def canns_python() -> str | None:
+    """An interpreter that can import canns: this one, ``$CANNS_PYTHON``, or ``../canns-venv``."""
+    if importlib.util.find_spec("canns") is not None:
+        return sys.executable
+    candidates = [os.environ.get("CANNS_PYTHON"), str(ROOT.parent / "canns-venv" / "bin" / "python")]
+    return next((c for c in candidates if c and Path(c).is_file()), None)
+
+
+class CannsRunner:
+    """A long-lived ``_canns_runner.py`` process: one JSON job per line in, one result per line out."""
+
+    def __init__(self, python: str, workdir: Path) -> None:
+        self.log = open(workdir / "canns_runner.log", "w")  # noqa: SIM115 (closed in close())
+        env = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
+        self.proc = subprocess.Popen([python, str(Path(__file__).with_name("_canns_runner.py"))],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                     text=True, env=env)
+
+    def run(self, job: dict) -> dict:
+        try:
+            self.proc.stdin.write(json.dumps(job) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+            return json.loads(line)
+        except (OSError, ValueError) as exc:
+            return {"key": job["key"], "steps_per_s": [], "note": f"runner died ({exc}); see its log"}
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+
+def _canns_modes(runner: CannsRunner, cfg: Config, endpoint: bool, ref: np.ndarray, workdir: Path,
+                 quick: bool) -> dict[str, dict]:
+    """Each canns mode's median steps/s, accuracy and note on one configuration and grid."""
+    iext, duration = _path(cfg)
+    out = {}
+    for mode in CANNS_MODES:
+        u_file = workdir / f"u_{cfg.name}_{endpoint}_{mode}.npy"
+        job = {"key": f"{cfg.name}/{endpoint}/{mode}", "model": cfg.model, "size": cfg.size,
+               "endpoint": endpoint, "mode": mode, "dt": DT, "iext": iext, "duration": duration,
+               "steps": cfg.steps, "repeats": REPEATS, "max_seconds": 1.0 if quick else 3.0,
+               "accuracy_steps": len(ref), "u_file": str(u_file)}
+        res = runner.run(job)
+        rate = statistics.median(res["steps_per_s"]) if res.get("steps_per_s") else None
+        dev = _deviation(np.load(u_file), ref) if rate is not None and u_file.exists() else None
+        out[mode] = {"rate": rate, "dev": dev, "note": res.get("note", ""), "compile": res.get("compile_s")}
+        u_file.unlink(missing_ok=True)
+    return out
+
+
+# -- the comparison table ---------------------------------------------------------------------------
+def _comparison_row(cfg: Config, endpoint: bool, ours: float, dev: float,
+                    canns: dict[str, dict] | None) -> dict:
+    row = {"config": cfg.name, "grid": "endpoint" if endpoint else "ring", "steps": cfg.steps,
+           "ours steps/s": ours, "ours dev": dev}
+    notes = []
+    if canns is not None:
+        for mode, res in canns.items():
+            row[f"{mode} steps/s"] = res["rate"]
+            row[f"{mode} dev"] = res["dev"]
+            if res["note"]:
+                notes.append(f"{mode}: {res['note']}")
+        exact = [res["rate"] for mode, res in canns.items() if mode in ("normal", "fft") and res["rate"]]
+        row["× exact"] = ours / max(exact) if exact else None
+        fast = canns["fast"]["rate"]
+        row["× fast"] = ours / fast if fast else None
+    checks = {"exact ≤ 1e-6": dev <= EXACT_RTOL}
+    if row.get("× exact") is not None:
+        checks["≥ 2× exact"] = row["× exact"] >= 2.0
+    if row.get("× fast") is not None:
+        checks["≥ 1× fast"] = row["× fast"] >= 1.0
+    failed = [name for name, ok in checks.items() if not ok]
+    row["pass"] = "yes" if not failed else "NO: " + ", ".join(failed)
+    row["notes"] = "; ".join(notes)
+    return row
+
+
+# -- compile times, memory, scaling -----------------------------------------------------------------
+COMPILE_SNIPPET = """
+import json, time
+w0, c0 = time.perf_counter(), time.process_time()
+import canns_engine as ce
+out = {"import": [time.perf_counter() - w0, time.process_time() - c0]}
+for name, model, task in (
+        ("ring (CANN1D-128)", ce.CANN1D(128), lambda m: ce.SmoothTracking1D(m, Iext=(0., 1.), duration=(1.,),
+                                                                         time_step=0.05)),
+        ("sheet (CANN2D-32)", ce.CANN2D(32), lambda m: ce.SmoothTracking2D(m, Iext=((0., 0.), (1., 1.)),
+                                                                        duration=(1.,), time_step=0.05))):
+    w0, c0 = time.perf_counter(), time.process_time()
+    ce.simulate(model, task(model))
+    out[name] = [time.perf_counter() - w0, time.process_time() - c0]
+print(json.dumps(out))
+"""
+
+
+def _compile_rows() -> list[dict]:
+    """First call of each geometry in a fresh interpreter: with an empty numba cache, then a warm one."""
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("first-ever", "warm cache"):
+            out = subprocess.run([sys.executable, "-c", COMPILE_SNIPPET], env=env, check=True,
+                                 capture_output=True, text=True, cwd=ROOT)
+            timings = json.loads(out.stdout.strip().splitlines()[-1])
+            for what, (wall, cpu) in timings.items():
+                target = COMPILE_TARGETS[label] if what != "import" else None
+                rows.append({"table": "compile", "cache": label, "call": what, "wall s": wall, "cpu s": cpu,
+                             "target s": target,
+                             "pass": None if target is None else ("yes" if wall <= target else "NO")})
+    return rows
+
+
+MEMORY_SNIPPET = """
+import json, resource, sys, time
+import canns_engine as ce
+steps = int(sys.argv[1])
+model = ce.CANN2D(128)
+task = ce.SmoothTracking2D(model, Iext=((0., 0.), (2., 1.)), duration=(steps * 0.05,), time_step=0.05)
+t0 = time.perf_counter()
+rec = ce.simulate(model, task, record="summary")
+print(json.dumps({"steps": len(rec), "seconds": time.perf_counter() - t0, "recording": rec.nbytes,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _memory_rows(quick: bool) -> list[dict]:
+    """Peak resident memory of summaries-only CANN2D-128 runs of increasing length (fresh interpreters)."""
+    rows = []
+    for steps in (2_000, 20_000) if quick else (10_000, 100_000, 1_000_000):
+        out = subprocess.run([sys.executable, "-c", MEMORY_SNIPPET, str(steps)], check=True,
+                             capture_output=True, text=True, cwd=ROOT)
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        last = steps == 1_000_000
+        rows.append({"table": "memory", "run": f"CANN2D-128, {steps:,} steps, record='summary'",
+                     "seconds": res["seconds"], "recording MB": res["recording"] / 1e6,
+                     "peak RSS MB": res["rss"], "target MB": MEMORY_TARGET_MB if last else None,
+                     "pass": ("yes" if res["rss"] <= MEMORY_TARGET_MB else "NO") if last else None})
+    return rows
+
+
+def _fit_exponent(neurons: list[int], us_per_step: list[float]) -> float:
+    return float(np.polyfit(np.log(neurons), np.log(us_per_step), 1)[0])
+
+
+def _scaling_rows(quick: bool) -> tuple[list[dict], dict[str, list[tuple[int, float]]]]:
+    """Cost per step against the number of neurons (ring: num; sheet: L²), with the fitted exponent."""
+    series = {
+        "ring (CANN1D)": ("CANN1D", (128, 512, 2048, 8192) if quick
+                          else (128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768), 1024),
+        "sheet (CANN2D)": ("CANN2D", (16, 32, 64, 128) if quick else (16, 32, 64, 128, 256), 4096),
+    }
+    rows, points = [], {}
+    for label, (model_type, sizes, fit_from) in series.items():
+        neurons, cost = [], []
+        for size in sizes:
+            n = size * size if model_type == "CANN2D" else size
+            steps = int(min(10_000, max(200, 3e7 / (n * 25))))
+            rate = _ours(Config(model_type, size, steps), True, REPEATS)
+            neurons.append(n)
+            cost.append(1e6 / rate)
+            rows.append({"table": "scaling", "series": label, "neurons": n, "steps/s": rate,
+                         "µs/step": 1e6 / rate, "ns/neuron/step": 1e9 / rate / n})
+        big = [i for i, n in enumerate(neurons) if n >= fit_from]
+        exponent = _fit_exponent([neurons[i] for i in big], [cost[i] for i in big])
+        rows.append({"table": "scaling", "series": f"{label}: fit µs/step ∝ N^p for N ≥ {fit_from}",
+                     "p": exponent, "pass": "yes" if exponent <= 1.15 else "NO"})
+        points[f"ours, {label}"] = list(zip(neurons, cost, strict=True))
+    return rows, points
+
+
+# -- the plot ---------------------------------------------------------------------------------------
+def save_plot(points: dict[str, list[tuple[int, float]]], path: Path) -> None:
+    """A log-log plot of µs per step against neurons, drawn with Pillow (no plotting dependency)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height, margin = 900, 600, (90, 30, 190, 60)  # left, top, right, bottom
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default()
+    xs = [n for pts in points.values() for n, _ in pts]
+    ys = [t for pts in points.values() for _, t in pts]
+    x0, x1 = np.floor(np.log10(min(xs))), np.ceil(np.log10(max(xs)))
+    y0, y1 = np.floor(np.log10(min(ys))), np.ceil(np.log10(max(ys)))
+    left, top, right, bottom = margin[0], margin[1], width - margin[2], height - margin[3]
+
+    def at(n: float, t: float) -> tuple[float, float]:
+        return (left + (np.log10(n) - x0) / (x1 - x0) * (right - left),
+                bottom - (np.log10(t) - y0) / (y1 - y0) * (bottom - top))
+
+    for e in range(int(x0), int(x1) + 1):
+        x, _ = at(10.0**e, 10.0**y0)
+        draw.line([(x, top), (x, bottom)], fill=(225, 225, 225))
+        draw.text((x - 12, bottom + 6), f"1e{e}", fill="black", font=font)
+    for e in range(int(y0), int(y1) + 1):
+        _, y = at(10.0**x0, 10.0**e)
+        draw.line([(left, y), (right, y)], fill=(225, 225, 225))
+        draw.text((left - 40, y - 6), f"1e{e}", fill="black", font=font)
+    draw.rectangle([left, top, right, bottom], outline="black")
+    draw.text(((left + right) / 2 - 60, height - 25), "neurons (num, or L² for a sheet)", fill="black",
+              font=font)
+    draw.text((8, top - 20), "µs per step (log-log)", fill="black", font=font)
+    colours = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (140, 86, 75),
+               (227, 119, 194), (127, 127, 127)]
+    for k, (label, pts) in enumerate(points.items()):
+        colour = colours[k % len(colours)]
+        xy = [at(n, t) for n, t in sorted(pts)]
+        if len(xy) > 1:
+            draw.line(xy, fill=colour, width=2)
+        for x, y in xy:
+            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
+        draw.line([(right + 12, top + 14 + 18 * k), (right + 32, top + 14 + 18 * k)], fill=colour, width=3)
+        draw.text((right + 38, top + 8 + 18 * k), label, fill="black", font=font)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+
+
+# -- the benchmark ----------------------------------------------------------------------------------
+def run(quick: bool = False) -> list[dict]:
+    """All tables of the engine benchmark (rows tagged with ``table`` except the main comparison)."""
+    python = canns_python()
+    rows, canns_points = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        runner = CannsRunner(python, workdir) if python else None
+        try:
+            for cfg in QUICK_CONFIGS if quick else CONFIGS:
+                for endpoint in (True, False):
+                    model = _model(cfg, endpoint)
+                    ref = reference(model, _task(model, cfg), cfg.ref_steps)
+                    ours = _ours(cfg, endpoint, REPEATS)
+                    dev = _our_accuracy(cfg, endpoint, ref)
+                    canns = _canns_modes(runner, cfg, endpoint, ref, workdir, quick) if runner else None
+                    row = _comparison_row(cfg, endpoint, ours, dev, canns)
+                    rows.append(row)
+                    print(f"  {cfg.name} {row['grid']}: ours {ours:,.0f} steps/s, {row['pass']}", flush=True)
+                    for mode, res in (canns or {}).items():
+                        if res["rate"] and mode != "ultra-fast" and not cfg.model.endswith("SFA"):
+                            label = f"canns {mode}, {'sheet' if cfg.two_d else 'ring'}, {row['grid']} grid"
+                            n = cfg.size**2 if cfg.two_d else cfg.size
+                            canns_points.setdefault(label, []).append((n, 1e6 / res["rate"]))
+        finally:
+            if runner:
+                runner.close()
+    if not python:
+        rows[0]["notes"] = "canns not found: install the 'bench' extra or set CANNS_PYTHON"
+    rows += _compile_rows()
+    rows += _memory_rows(quick)
+    scaling, points = _scaling_rows(quick)
+    rows += scaling
+    if not quick:
+        save_plot({**points, **canns_points}, PLOT)
+    return rows
+
+
+if __name__ == "__main__":
+    from benchmarks import format_table
+
+    print(format_table(run(quick="--quick" in sys.argv)))
