@@ -288,8 +288,10 @@ print(json.dumps({"steps": len(rec), "seconds": time.perf_counter() - t0, "recor
 
 
 def _memory_rows(quick: bool) -> list[dict]:
-    """Peak resident memory of summaries-only CANN2D-128 runs of increasing length (fresh interpreters)."""
+    """Peak resident memory of summaries-only CANN2D-128 runs of increasing length (fresh interpreters,
+    after one that fills the numba cache, so compilation does not count)."""
     rows = []
+    subprocess.run([sys.executable, "-c", MEMORY_SNIPPET, "10"], check=True, capture_output=True, cwd=ROOT)
     for steps in (2_000, 20_000) if quick else (10_000, 100_000, 1_000_000):
         out = subprocess.run([sys.executable, "-c", MEMORY_SNIPPET, str(steps)], check=True,
                              capture_output=True, text=True, cwd=ROOT)
