@@ -53,7 +53,8 @@ NUDGE = 0.1
 TIME_WINDOWS = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 AUTO_WINDOW_SECONDS = 6.0
 """In "auto" mode the scrolling views span this many seconds of wall-clock time at the current speed."""
-DOCK_TITLES = {"activity": "Activity", "tracking": "Tracking", "profile": "Bump profile",
+DOCK_TITLES = {"activity": "Activity", "tracking": "Tracking",
+               "profile": "Bump profile — drag to move the stimulus, Shift+click for a pulse",
                "connectivity": "Connectivity", "adaptation": "Adaptation (SFA)",
                "parameters": "Parameters", "experiments": "Experiments"}
 SIM_OVERRIDES = {"record": "summary", "max_bytes": RECORD_LIMIT_BYTES}
@@ -128,7 +129,8 @@ class MainWindow(QMainWindow):
         self.theme = self.set_theme(self.settings.theme())
         self.resize(*DEFAULT_SIZE)
         self._apply_default_layout()
-        self._restore_layout()
+        if not self._restore_layout():
+            QTimer.singleShot(0, self._apply_default_sizes)
         if warm_up:
             self.controller.warm_up()
         opened = path is not None and self.open_path(path)
@@ -246,11 +248,19 @@ class MainWindow(QMainWindow):
             dock.show()
         d["parameters"].raise_()
         self._raise_model_tab()
+        self._apply_default_sizes()
+
+    def _apply_default_sizes(self) -> None:
+        """Split the window between the docks (again once shown: the parameter panel's width is only
+        known when it is styled)."""
+        d = self.docks
         width, height = self.width(), self.height()
-        self.resizeDocks([d["parameters"]], [PARAM_DOCK_WIDTH], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["activity"], d["tracking"]], [int(width * 0.42), int(width * 0.33)],
+        left = max(PARAM_DOCK_WIDTH, self.param_panel.minimumWidth())
+        rest = width - left
+        self.resizeDocks([d["parameters"]], [left], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["activity"], d["tracking"]], [int(rest * 0.56), int(rest * 0.44)],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([d["profile"], d["connectivity"]], [int(width * 0.36), int(width * 0.39)],
+        self.resizeDocks([d["profile"], d["connectivity"]], [int(rest * 0.5), int(rest * 0.5)],
                          Qt.Orientation.Horizontal)
         # all height to the docks: the central widget only holds the (usually hidden) banner
         self.resizeDocks([d["activity"], d["profile"]], [int(height * 0.55), int(height * 0.45)],
@@ -261,12 +271,12 @@ class MainWindow(QMainWindow):
         sfa = self.controller.settings is not None and self.controller.settings.model_type.endswith("_SFA")
         self.docks["adaptation" if sfa else "connectivity"].raise_()
 
-    def _restore_layout(self) -> None:
+    def _restore_layout(self) -> bool:
+        """The layout saved at the last close, if any (True when restored)."""
         geometry, state = self.settings.geometry(), self.settings.dock_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None and not self.restoreState(state):
-            self._apply_default_layout()
+        return state is not None and self.restoreState(state)
 
     def reset_layout(self) -> None:
         """View ▸ Reset layout: default size, docks back in place, saved layout forgotten."""
@@ -275,6 +285,7 @@ class MainWindow(QMainWindow):
         if not self.isFullScreen():
             self.resize(*DEFAULT_SIZE)
         self._apply_default_layout()
+        QTimer.singleShot(0, self._apply_default_sizes)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -371,6 +382,8 @@ class MainWindow(QMainWindow):
             self.docks[name].setWidget(view)
             if old is not None:
                 old.deleteLater()
+        if self.isVisible():  # other widgets have other size hints: split the window as by default
+            QTimer.singleShot(0, self._apply_default_sizes)
         for view in self.view_set.interactive_views():
             view.stimulus_moved.connect(self._on_view_stimulus_moved)
             view.pulse_requested.connect(self._on_view_pulse_requested)
@@ -647,7 +660,7 @@ class MainWindow(QMainWindow):
 
     def _on_controller_error_occurred(self, exc: Exception) -> None:
         if isinstance(exc, NumericalInstabilityError):
-            self.status.set_warning(f"⛔ Diverged at t = {exc.t:g}", severe=True)
+            self.status.set_warning(f"✖ Diverged at t = {exc.t:g}: reset to continue", severe=True)
             self.banner.show_message(f"The network diverged: {exc}", action="Reset",
                                      callback=self._on_reset_triggered)
         elif isinstance(exc, CannsEngineError):

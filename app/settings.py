@@ -29,7 +29,9 @@ class Settings:
     """
 
     def __init__(self, store: QSettings | None = None) -> None:
-        self._store = store if store is not None else QSettings(ORGANIZATION, APPLICATION)
+        # INI everywhere (not the registry or plists): one readable file, and QSettings.setPath can move it
+        self._store = store if store is not None else QSettings(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
 
     # -- window ---------------------------------------------------------------------------------------
     def geometry(self) -> QByteArray | None:

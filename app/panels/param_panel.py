@@ -274,9 +274,14 @@ class ParamPanel(QScrollArea):
         self._settings = settings.copy()
 
     def _fit_width(self) -> None:
-        """Never cut the rows off: the panel is at least as wide as its content."""
+        """Never cut the rows off: the panel is at least as wide as its content needs (measured once
+        styled, i.e. when shown)."""
         scrollbar = self.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(min(self.widget().sizeHint().width(), MAX_WIDTH) + scrollbar + 2)
+        self.setMinimumWidth(min(self.widget().minimumSizeHint().width(), MAX_WIDTH) + scrollbar + 4)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_width()
 
     def _show_critical(self, settings: ExperimentSettings) -> None:
         """The bump-existence threshold k_c for the current network (a teaching aid)."""
@@ -286,8 +291,12 @@ class ParamPanel(QScrollArea):
             self.critical_label.setText("")
             return
         k = settings.params["k"]
-        verdict = ("a bump persists after the input is removed" if k < k_c else
-                   "no bump survives without input")
+        if k == 0:
+            verdict = "there is no inhibition: activity grows without bound (the run diverges)"
+        elif k < k_c:
+            verdict = "a bump persists after the input is removed"
+        else:
+            verdict = "no bump survives without input"
         self.critical_label.setText(f"k_c = ρ·J₀²/(8√(2π)·a) = {k_c:.3g}: with k = {k:.3g} {verdict}.")
 
     def show_error(self, name: str, message: str) -> None:

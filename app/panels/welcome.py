@@ -34,6 +34,7 @@ class PresetInfo:
     model_type: str
     task_type: str
     problem: str  # why it cannot be opened here ('' when it can)
+    order: float = float("inf")  # position on the page (the manifest's view.welcome_order)
 
     @property
     def supported(self) -> bool:
@@ -49,11 +50,12 @@ def read_preset_info(path: Path, is_supported: Callable[[str], bool]) -> PresetI
         task_type = "free run" if task is None else str(task.get("type", "?"))
         name = str(data.get("name") or path.stem)
         description = str(data.get("description", ""))
+        order = float((data.get("view") or {}).get("welcome_order", float("inf")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return PresetInfo(path, path.stem, "", "?", "?", f"Cannot read this file: {exc}")
     problem = "" if is_supported(model_type) else (
         f"Not supported yet: this version of CANN Studio cannot show {model_type} networks.")
-    return PresetInfo(path, name, description, model_type, task_type, problem)
+    return PresetInfo(path, name, description, model_type, task_type, problem, order)
 
 
 class PresetCard(QFrame):
@@ -78,6 +80,7 @@ class PresetCard(QFrame):
         layout.addLayout(top)
         meta = QLabel(f"{info.model_type} · {info.task_type} · {info.path.name}")
         meta.setProperty("role", "hint")
+        meta.setWordWrap(True)
         layout.addWidget(meta)
         if info.description:
             text = QLabel(info.description)
@@ -112,6 +115,7 @@ class WelcomePage(QScrollArea):
         self._is_supported = is_supported
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.cards: list[PresetCard] = []
         self.refresh()
 
@@ -127,8 +131,9 @@ class WelcomePage(QScrollArea):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.cards = []
-        for path in self._paths():
-            card = PresetCard(read_preset_info(path, self._is_supported))
+        infos = [read_preset_info(path, self._is_supported) for path in self._paths()]
+        for info in sorted(infos, key=lambda i: (i.order, i.name)):
+            card = PresetCard(info)
             card.open_requested.connect(self.open_requested)
             layout.addWidget(card)
             self.cards.append(card)

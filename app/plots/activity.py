@@ -147,6 +147,7 @@ class SheetView(_HeatmapView):
         self.plot.addItem(self.stim_marker)
         self.plot.addItem(self.decoded_marker)
         self.set_legend([("decoded bump", "decoded", "✚"), ("stimulus", "stimulus", "◯")])
+        self.setToolTip("Press or drag to move the stimulus there; Shift+click for a brief pulse")
         self._vb.pressed.connect(self._on_viewbox_pressed)
         self._vb.released.connect(self.stimulus_released)
         self._vb.shift_clicked.connect(self._on_viewbox_shift_clicked)

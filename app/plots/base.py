@@ -63,7 +63,8 @@ class FrameView(QWidget):
         self._header.setContentsMargins(8, 2, 6, 0)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self._header.addWidget(self.legend)
+        self.legend.setWordWrap(True)  # a narrow dock wraps the legend instead of growing
+        self._header.addWidget(self.legend, 1)
         self._header.addStretch(1)
         layout.addLayout(self._header)
         self._legend_items: list[tuple[str, str, str]] = []
@@ -74,6 +75,8 @@ class FrameView(QWidget):
     # -- building -----------------------------------------------------------------------------------
     def add_header_widget(self, widget: QWidget, label: str = "") -> None:
         """Put a control at the right of the row above the plots."""
+        if isinstance(widget, QLabel):
+            widget.setWordWrap(True)
         if label:
             self._header.addWidget(QLabel(label))
         self._header.addWidget(widget)
@@ -109,7 +112,7 @@ class FrameView(QWidget):
     def _render_legend(self) -> None:
         glyphs = {"line": "━━", "thin": "──", "area": "▆▆"}
         parts = [f'<span style="color:{getattr(self.theme, color)}">{glyphs.get(symbol, symbol)}</span>'
-                 f"&nbsp;{text}" for text, color, symbol in self._legend_items]
+                 f"&nbsp;{text.replace(' ', '&nbsp;')}" for text, color, symbol in self._legend_items]
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
     def add_plot(self, row: int, col: int, *, title: str = "", x: tuple[str, str] = ("", ""),

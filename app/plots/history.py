@@ -108,7 +108,8 @@ class KymographBuffer:
 
     def add(self, t: float, column: np.ndarray) -> None:
         """Record the state ``column`` at time ``t``."""
-        column = np.asarray(column, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging state is shown as it is
+            column = np.asarray(column, dtype=np.float32)
         k = int(np.floor(t / self.dt_col + 1e-9))
         if self._last < 0:
             self._first = k

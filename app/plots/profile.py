@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
-from PySide6.QtWidgets import QLabel
 
 from canns_engine import Frame
 
@@ -77,9 +76,7 @@ class ProfileView(FrameView):
         self.decoded_line = pg.InfiniteLine(angle=90, movable=False)
         self.plot.addItem(self.stim_line, ignoreBounds=True)
         self.plot.addItem(self.decoded_line, ignoreBounds=True)
-        self.hint = QLabel("drag: move stimulus · Shift+click: pulse")
-        self.hint.setProperty("role", "hint")
-        self.add_header_widget(self.hint)
+        self.setToolTip("Press or drag to move the stimulus there; Shift+click for a brief pulse")
         self._row_y: float | None = None
         self._left = LevelTracker()
         self._right = LevelTracker()

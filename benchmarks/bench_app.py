@@ -1,0 +1,130 @@
+"""Benchmark of the desktop app: display rate, engine throughput under the GUI, and event-loop stalls.
+
+Run ``python -m benchmarks.bench_app [--quick]`` from the repository root (headless: offscreen Qt). For
+CANN1D-512 and CANN2D-64 it opens the real main window (1400 × 900, default layout, every visible view
+drawing at the 60 Hz display rate), runs the network as fast as it goes, and reports:
+
+* display FPS: frames drawn per second;
+* engine steps/s with the GUI running, headless steps/s of the same model (``Simulation.run`` on the
+  same thread count, no Qt), and their ratio;
+* worst event-loop stall: the largest delay of a 10 ms QTimer probe beyond its period during the run.
+
+Targets: ≥ 60 FPS, ratio ≥ 0.8, worst stall < 50 ms. Wall-clock numbers on a shared machine vary by
+±20–50 %; each GUI row is one run of ``seconds``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import tempfile
+import time
+
+CASES = (("CANN1D", 512), ("CANN2D", 64))
+TARGETS = {"display_fps": 60.0, "ratio": 0.8, "worst_stall_ms": 50.0}
+
+
+def _headless_steps_per_s(model_type: str, size: int, seconds: float) -> float:
+    from app.panels.protocols import default_manifest
+    from canns_engine.manifest import build_simulation
+
+    sim = build_simulation(_manifest(default_manifest, model_type, size), record="summary")
+    sim.run(steps=200)  # compiled already; warms caches
+    start, steps0 = time.perf_counter(), sim.step_index
+    while time.perf_counter() - start < seconds:
+        sim.run(steps=2000 if model_type.startswith("CANN1D") else 200)
+    return (sim.step_index - steps0) / (time.perf_counter() - start)
+
+
+def _manifest(default_manifest, model_type: str, size: int) -> dict:
+    manifest = default_manifest(model_type)
+    size_param = "num" if model_type.startswith("CANN1D") else "length"
+    manifest["model"]["params"][size_param] = size
+    manifest["name"] = f"{model_type}-{size} benchmark"
+    return manifest
+
+
+def _gui_run(model_type: str, size: int, seconds: float) -> dict:
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    from app.main_window import MainWindow
+    from app.panels.protocols import default_manifest
+
+    window = MainWindow()
+    window.show()
+    loop = QEventLoop()
+
+    def wait(ms: int) -> None:
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    while window.controller.is_warming_up:
+        wait(50)
+    window._load_experiment(_manifest(default_manifest, model_type, size), None)
+    window.controller.set_speed(None)
+    drawn = []
+    window.controller.frame_ready.connect(lambda frame: drawn.append(time.perf_counter()))
+    ticks = []
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(10)
+    probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    window.controller.start()
+    wait(1000)  # settle: first chunks, chunk-size estimate
+    step0, t0 = window.controller.latest_frame.step, time.perf_counter()
+    drawn.clear()
+    probe.start()
+    wait(round(seconds * 1000))
+    probe.stop()
+    step1, t1 = window.controller.latest_frame.step, time.perf_counter()
+    window.controller.stop(wait=True)
+    window.controller.shutdown()
+    window.close()
+    window.deleteLater()
+    wait(50)
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    return {"display_fps": len(drawn) / (t1 - t0), "engine_steps_per_s": (step1 - step0) / (t1 - t0),
+            "worst_stall_ms": max(0.0, (max(gaps) - 0.010) * 1000) if gaps else float("nan"),
+            "views": sum(v.drawing_enabled for v in window.views.values())}
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Measure every case; returns one row (dict) per case."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    from app.controller import compile_kernels
+
+    compile_kernels()
+    seconds = 3.0 if quick else 8.0
+    rows = []
+    for model_type, size in CASES:
+        headless = _headless_steps_per_s(model_type, size, seconds / 2)
+        gui = _gui_run(model_type, size, seconds)
+        rows.append({"case": f"{model_type}-{size}", **gui, "headless_steps_per_s": headless,
+                     "ratio": gui["engine_steps_per_s"] / headless})
+    app.processEvents()
+    return rows
+
+
+def _print_table(rows: list[dict]) -> None:
+    header = (f"{'case':<12} {'display FPS':>11} {'steps/s (GUI)':>14} {'steps/s (headless)':>19} "
+              f"{'ratio':>6} {'worst stall':>12} {'views':>6}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['case']:<12} {r['display_fps']:>11.1f} {r['engine_steps_per_s']:>14,.0f} "
+              f"{r['headless_steps_per_s']:>19,.0f} {r['ratio']:>6.2f} {r['worst_stall_ms']:>9.1f} ms "
+              f"{r['views']:>6}")
+    print(f"targets: ≥ {TARGETS['display_fps']:g} FPS, ratio ≥ {TARGETS['ratio']:g}, "
+          f"worst stall < {TARGETS['worst_stall_ms']:g} ms")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.getcwd())
+    _print_table(run(quick="--quick" in sys.argv))
