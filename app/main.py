@@ -39,18 +39,31 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
 
     app.setWindowIcon(QIcon(str(resources.icon_path("canns-studio.svg"))))
-    app.aboutToQuit.connect(lambda: WorkerBase.await_workers(msecs=3000))
+    app.setDesktopFileName("canns-studio")  # Wayland/taskbars find the icon by the .desktop name
+    app.aboutToQuit.connect(lambda: _await_workers(WorkerBase))
     spill_to_disk()  # a very long run continues on disk instead of filling memory
 
     from .main_window import MainWindow
+    from .session_io import install_session_services
 
     window = MainWindow(files[0] if files else None)
+    install_session_services(window)  # autosave, crash recovery
     window.show()
     report_first_window(window)
     code = app.exec()
     window.controller.shutdown()
     del window
     return code
+
+
+def _await_workers(worker_base) -> None:
+    """Give running workers 3 s to stop at quit; one still compiling kernels must not block the exit."""
+    try:
+        worker_base.await_workers(msecs=3000)
+    except RuntimeError as exc:  # superqt: "Workers did not quit gracefully"
+        import logging
+
+        logging.getLogger(__name__).warning("quitting with a worker still busy: %s", exc)
 
 
 if __name__ == "__main__":

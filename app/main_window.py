@@ -8,6 +8,7 @@ then applies it as an undoable command.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from canns_engine.manifest import build_simulation, manifest_of
 from . import resources
 from .controller import DEFAULT_SPEED, RECORD_LIMIT_BYTES, SPEEDS, RunState, SimulationController
 from .dialogs import files
+from .navigation.open import close_navigation_experiment, is_navigation_manifest, open_navigation_experiment
+from .navigation.panel import NavigationPanel
 from .panels.banner import MessageBanner
 from .panels.param_panel import ParamPanel
 from .panels.protocols import default_manifest
@@ -221,7 +224,7 @@ class MainWindow(QMainWindow):
             self.docks[name] = dock
         self.param_panel = ParamPanel()
         self.docks["parameters"].setWidget(self.param_panel)
-        self.welcome = WelcomePage(resources.preset_paths, lambda t: family_of(t) is not None)
+        self.welcome = WelcomePage(resources.preset_paths, _can_show)
         self.docks["experiments"].setWidget(self.welcome)
         for name in VIEW_NAMES:
             self.docks[name].setWidget(QWidget())
@@ -425,6 +428,9 @@ class MainWindow(QMainWindow):
         self.theme = apply_theme(QApplication.instance(), name)
         if self.view_set is not None:
             self.view_set.set_theme(self.theme)
+        navigation = self.findChild(NavigationPanel)
+        if navigation is not None:
+            navigation.set_theme(self.theme)
         self.settings.set_theme(name)
         for action in self.theme_actions.actions():
             action.setChecked(action.text().lower() == name)
@@ -436,6 +442,10 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if not self._confirm_discard():
             return False
+        if path.suffix == ".json" and self._open_navigation(path):
+            if remember:
+                self.settings.add_recent_file(path)
+            return True
         try:
             opened = files.open_experiment(path, lambda t: family_of(t) is not None)
         except files.UnsupportedModelError as exc:
@@ -474,9 +484,27 @@ class MainWindow(QMainWindow):
         self._replay = create_worker(replay, _start_thread=True,
                                      _connect={"returned": done, "errored": failed})
 
+    def _open_navigation(self, path: Path) -> bool:
+        """Open a path-integration preset in its own panel; False when ``path`` is not one."""
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not is_navigation_manifest(manifest):
+            return False
+        try:
+            open_navigation_experiment(self, manifest, path)
+        except CannsEngineError as exc:
+            self.banner.show_message(f"Could not open the experiment: {exc}")
+            return True
+        self.experiment_name, self.path = manifest.get("name") or "Path integration", path
+        self._update_title()
+        return True
+
     def _load_experiment(self, manifest: dict[str, Any], path: Path | None, *,
                          sim: Simulation | None = None) -> None:
         """Make ``manifest`` (with ``sim`` built from it) the current experiment."""
+        close_navigation_experiment(self)
         if sim is None:
             sim = build_simulation(manifest, **SIM_OVERRIDES)
         self.experiment_name = manifest.get("name") or "Untitled experiment"
@@ -764,6 +792,7 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
+        close_navigation_experiment(self)
         self.controller.shutdown()
         if self.isFullScreen():
             self.showNormal()
@@ -771,6 +800,11 @@ class MainWindow(QMainWindow):
         self.settings.set_dock_state(self.saveState())
         self.settings.sync()
         super().closeEvent(event)
+
+
+def _can_show(model_type: str) -> bool:
+    """Whether this window has views for ``model_type`` (the basic CANNs and path integration)."""
+    return family_of(model_type) is not None or model_type == "HierarchicalNetwork"
 
 
 def _dropped_file(event) -> Path | None:
