@@ -498,13 +498,20 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"Could not open the experiment: {exc}")
             return True
         self.experiment_name, self.path = manifest.get("name") or "Path integration", path
+        self._show_basic_controls(False)  # the panel has its own transport; the basic form does not apply
         self._update_title()
         return True
+
+    def _show_basic_controls(self, visible: bool) -> None:
+        """Show or hide the basic models' toolbar and parameter form (hidden for path integration)."""
+        self.transport.setVisible(visible)
+        self.docks["parameters"].setVisible(visible)
 
     def _load_experiment(self, manifest: dict[str, Any], path: Path | None, *,
                          sim: Simulation | None = None) -> None:
         """Make ``manifest`` (with ``sim`` built from it) the current experiment."""
         close_navigation_experiment(self)
+        self._show_basic_controls(True)
         if sim is None:
             sim = build_simulation(manifest, **SIM_OVERRIDES)
         self.experiment_name = manifest.get("name") or "Untitled experiment"

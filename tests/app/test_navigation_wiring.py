@@ -12,6 +12,7 @@ def test_path_integration_preset_opens_its_panel_and_a_basic_preset_restores_the
     panel = window.findChild(NavigationPanel)
     assert panel is not None and panel.isVisible()
     assert not activity.isVisible()  # the basic views make room
+    assert not window.docks["parameters"].isVisible() and not window.transport.isVisible()
     assert window.experiment_name == "Path integration"
     panel.controller.start()
     qtbot.waitUntil(lambda: panel.controller.latest_frame is not None
@@ -19,3 +20,4 @@ def test_path_integration_preset_opens_its_panel_and_a_basic_preset_restores_the
     assert window.open_path(resources.presets_dir() / "smooth_tracking.json")
     qtbot.waitUntil(lambda: window.findChild(NavigationPanel) is None)
     assert activity.isVisible() and window.experiment_name != "Path integration"
+    assert window.docks["parameters"].isVisible() and window.transport.isVisible()
