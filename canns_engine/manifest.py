@@ -215,16 +215,13 @@ def manifest_of(sim: Simulation, *, name: str = "Untitled experiment", descripti
                 view: dict[str, Any] | None = None, at_start: bool = False) -> dict[str, Any]:
     """The manifest of ``sim``: its parameters as they are now, or as the run began (``at_start``).
 
-    A saved session needs the start (its events replay the edits from there). A Simulation does not
-    keep its starting parameters, but its first recording segment does (``Recording.params`` and
-    ``dt`` are taken when the recording starts), so ``at_start`` reads them there. The protocol is the
-    current one: after a ``"task"`` event the first protocol cannot be recovered.
+    A saved session needs the start (its events replay the edits from there): ``Simulation.start``.
     """
     rec = sim.recording
-    first = (sim.previous_recordings or [rec])[0]
     params, dt = sim.model.params, sim.dt
-    if at_start and first is not None:
-        params, dt = dict(first.params), first.dt
+    task = None if sim.task is None else sim.task.spec
+    if at_start:
+        params, dt, task = dict(sim.start["params"]), sim.start["dt"], sim.start["task"]
     return {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -232,8 +229,7 @@ def manifest_of(sim: Simulation, *, name: str = "Untitled experiment", descripti
         "name": name,
         "description": description,
         "model": {"type": sim.model.model_type, "params": params},
-        "task": None if sim.task is None else {k: v for k, v in sim.task.spec.items()
-                                               if k != "time_step"},
+        "task": None if task is None else {k: v for k, v in task.items() if k != "time_step"},
         "dt": dt,
         "seed": sim.seed,
         "loop": sim.loop,

@@ -105,14 +105,7 @@ class Simulation:
         self.seed = seed if seed is not None else (task.seed if task is not None else None)
         self._record_args = {"record": record, "record_every": record_every,
                              "max_bytes": max_bytes}
-        self.events: list[dict[str, Any]] = []
-        self.previous_recordings: list[Recording] = []
-        self._rng = np.random.default_rng(self.seed)
-        self.step_index = 0
-        self._protocol_start = 0
-        self._override: dict[str, Any] | None = None
-        self._last_stim = self._no_stimulus()
-        self.recording = self._new_recording()
+        self._restart()
 
     # -- state ------------------------------------------------------------------------------------
     @property
@@ -143,13 +136,22 @@ class Simulation:
         if seed is not None:
             self.seed = seed
         self.model.init_state()
+        self._restart()
+
+    def _restart(self) -> None:
+        """Step 0: fresh noise, protocol, event log and recording; remember the starting set-up."""
+        self.start: dict[str, Any] = {
+            "params": self.model.params, "dt": self.model.dt,
+            "task": None if self.task is None else self.task.spec,
+        }
+        """Parameters, step size and protocol at step 0: with :attr:`events`, all a replay needs."""
         self._rng = np.random.default_rng(self.seed)
         self.step_index = 0
         self._protocol_start = 0
-        self._override = None
+        self._override: dict[str, Any] | None = None
         self._last_stim = self._no_stimulus()
-        self.events = []
-        self.previous_recordings = []
+        self.events: list[dict[str, Any]] = []
+        self.previous_recordings: list[Recording] = []
         self.recording = self._new_recording()
 
     def _new_recording(self) -> Recording | None:

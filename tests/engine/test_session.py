@@ -301,3 +301,19 @@ def test_replay_is_exact_whatever_chunks_the_live_run_took(sfa_1d):
     replay = build_simulation(manifest_of(sim, at_start=True))
     replay.run(sim.step_index, events=sim.events)
     assert_same_recordings([sim.recording], [replay.recording])
+
+
+def test_a_protocol_change_mid_run_replays_from_the_first_protocol(sfa_1d, tmp_path):
+    model, task = sfa_1d
+    sim = Simulation(model, task, seed=2, record="none")  # no recording either: the start is kept
+    k0 = model.k
+    sim.step(40)
+    sim.apply({"task": {"type": "PopulationCoding1D", "before_duration": 0.5, "after_duration": 1.0,
+                        "Iext": -1.0, "duration": 1.0}, "k": 6.0})
+    sim.step(30)
+    save_session(tmp_path / "switched.canns", sim)
+    loaded = load_session(tmp_path / "switched.canns")
+    assert loaded.manifest["task"]["type"] == task.task_type
+    assert loaded.manifest["model"]["params"]["k"] == k0 != 6.0
+    replayed = loaded.replay()
+    np.testing.assert_array_equal(replayed.model.u, sim.model.u)
