@@ -76,57 +76,59 @@ def _rate(u, k, r):
 
 
 @part
-def _profile(pos, z_min, z_range, period, c, gauss, fine, buf, out):
+def _profile(pos, z_min, z_range, period, c, gauss, fine, out):
     """Unit input bump ``exp(-c · wrap(x_j - pos)²)`` on the grid ``x_j = z_min + j z_range / period``.
 
     From the neuron nearest to ``pos`` (offset ``d₀``, ``|d₀| ≤ Δ/2``) the values at offsets ``k`` to one
-    side are ``exp(-c d₀²) · f^k · gauss[k]`` with ``f = exp(-2c d₀ Δ)`` and ``gauss[k] = exp(-c k² Δ²)``;
+    side are ``exp(-c d₀²) · f^k · gauss[k]`` with ``f = exp(∓2c d₀ Δ)`` and ``gauss[k] = exp(-c k² Δ²)``;
     ``f^k`` is ``fine[k % 64]`` (built by doubling) times a running power ``f^64``. The right side holds
     the neurons with ``0 ≤ d ≤ z_range / 2``, the left side the others (canns' wrap into
-    ``(-z_range/2, z_range/2]``). Where ``f^k`` could overflow (an extremely narrow bump on a coarse
-    grid) the exponentials are evaluated directly. ``out`` may be one longer than the period (the
-    duplicate end neuron of canns' grid), which gets the first neuron's value.
+    ``(-z_range/2, z_range/2]``); each side is written in runs that neither cross a block of 64 nor the
+    end of the grid. Where ``f^k`` could overflow (an extremely narrow bump on a coarse grid) the
+    exponentials are evaluated directly. ``out`` may be one longer than the period (the duplicate end
+    neuron of canns' grid), which gets the first neuron's value.
     """
     spacing = z_range / period
     centre = round((pos - z_min) / spacing) % period
     d0 = wrap_scalar(z_min + centre * spacing - pos, z_range)
     right = min(max(math.floor((0.5 * z_range - d0) / spacing), 0), period - 1) + 1
+    e0 = math.exp(-c * d0 * d0)
+    f_right = math.exp(-2.0 * c * d0 * spacing)
+    direct = c * spacing * spacing * max(right, period + 1 - right) > 600.0
     for side in range(2):
         d = d0 if side == 0 else -d0
-        count = right if side == 0 else period + 1 - right  # the left side starts again at k = 0
-        if c * spacing * spacing * count > 600.0:
-            for k in range(count):
-                x = d + k * spacing
-                buf[k] = math.exp(-c * x * x)
-        else:
-            power = math.exp(-2.0 * c * d * spacing)
-            fine[0] = 1.0
-            size = 1
-            while size < POWER_BLOCK:  # fine[t] = f^t by doubling
-                for t in range(np.uint64(size)):
-                    fine[size + t] = fine[t] * power
-                size *= 2
-                power *= power
-            scale = math.exp(-c * d * d)
-            for b in range(0, count, POWER_BLOCK):
-                base = np.uint64(b)
-                for t in range(np.uint64(min(POWER_BLOCK, count - b))):
-                    buf[base + t] = scale * fine[t] * gauss[base + t]
-                scale *= power  # f^64 after the doubling
-        k = side  # place buf[k] at centre ± k (mod period) in contiguous runs; the left side from k = 1
-        j = centre if side == 0 else (centre - 1) % period
+        count = right if side == 0 else period + 1 - right  # offsets 0 … count - 1 (the left skips 0)
+        power = f_right if side == 0 else 1.0 / f_right
+        fine[0] = 1.0
+        size = 1
+        while size < POWER_BLOCK:  # fine[t] = f^t by doubling; power becomes f^64
+            for t in range(np.uint64(size)):
+                fine[size + t] = fine[t] * power
+            size *= 2
+            power *= power
+        scale = e0  # exp(-c d0²) · f^(64 b) at the start of block b
+        k = side
+        j = centre if side == 0 else (centre + period - 1) % period
         while k < count:
-            n = min(count - k, period - j if side == 0 else j + 1)
+            t0 = k % POWER_BLOCK
+            n = min(count - k, POWER_BLOCK - t0, period - j if side == 0 else j + 1)
             ju = np.uint64(j)
             ku = np.uint64(k)
-            if side == 0:
+            tu = np.uint64(t0)
+            if direct:
                 for t in range(np.uint64(n)):
-                    out[ju + t] = buf[ku + t]
+                    x = d + (k + t) * spacing
+                    out[ju + t if side == 0 else ju - t] = math.exp(-c * x * x)
+            elif side == 0:
+                for t in range(np.uint64(n)):
+                    out[ju + t] = scale * fine[tu + t] * gauss[ku + t]
             else:
                 for t in range(np.uint64(n)):
-                    out[ju - t] = buf[ku + t]
+                    out[ju - t] = scale * fine[tu + t] * gauss[ku + t]
             k += n
-            j = 0 if side == 0 else period - 1
+            if k % POWER_BLOCK == 0:
+                scale *= power
+            j = (j + n) % period if side == 0 else (j - n) % period
     if out.shape[0] > period:
         out[period] = out[0]
 
@@ -323,7 +325,6 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
     odd = np.empty(slots)
     drive = np.empty(num)
     fine = np.empty(POWER_BLOCK)
-    buf = np.empty(period + 1)
     gauss = np.empty(period + 1)  # exp(-c (k Δ)²), the fixed factor of every input bump
     for j in range(period + 1):
         gauss[j] = math.exp(-c_inp * (j * spacing) ** 2)
@@ -358,7 +359,7 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
                 pos = stim_pos[step, axis]
                 if amp != 0.0 and pos != seen[axis]:
                     target = prof_x if axis == 0 else prof_y
-                    _profile(pos, z_min, z_range, period, c_inp, gauss, fine, buf, target)
+                    _profile(pos, z_min, z_range, period, c_inp, gauss, fine, target)
                     seen[axis] = pos
             for i in range(rows):
                 row_amp[i] = amp * prof_y[i] if amp != 0.0 else 0.0
