@@ -88,7 +88,5 @@ def _extra_qss(theme: Theme) -> str:
     QFrame[banner="error"] {{ background: {theme.danger}; border-radius: 4px; }}
     QFrame[banner="info"] {{ background: {theme.highlight}; border-radius: 4px; }}
     QFrame[banner] QLabel, QFrame[banner] QToolButton {{ color: #ffffff; background: transparent; }}
-    QFrame[banner] QPushButton {{ color: #ffffff; background: transparent; border: 1px solid #ffffff;
-                                  border-radius: 4px; padding: 3px 12px; }}
     QFrame[card="preset"] {{ border: 1px solid {theme.muted}; border-radius: 6px; }}
     """

@@ -21,6 +21,9 @@ class MessageBanner(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.text, 1)
         self.action_button = QPushButton()
+        self.action_button.setStyleSheet("QPushButton { color: white; background: rgba(0, 0, 0, 50); "
+                                         "border: 1px solid white; border-radius: 4px; padding: 3px 14px; }"
+                                         "QPushButton:hover { background: rgba(0, 0, 0, 90); }")
         self.action_button.hide()
         self.action_button.clicked.connect(self._on_action_button_clicked)
         layout.addWidget(self.action_button)
