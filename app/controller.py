@@ -5,10 +5,10 @@ Threading contract (STYLE.md §12)
 * While a run is on, a superqt ``GeneratorWorker`` drives :func:`run_frames` on a pool thread, and only
   that thread touches the Simulation. When idle, the GUI thread may call the Simulation directly
   (single steps, resets, parameter changes).
-* The worker yields a :class:`Tick` per compiled chunk (one chunk is sized to ~8 ms of compute, so a
-  pause request is honoured within ~20 ms). The GUI keeps every tick's frame for the views' histories
-  (``frame_ingested``) but draws only the newest one, on a 60 Hz timer (``frame_ready``): the engine
-  rate and the display rate are independent.
+* The worker yields a :class:`Tick` per compiled chunk (one chunk is sized to ~15 ms of compute, so a
+  pause request is honoured within a few tens of ms). The GUI keeps every tick's frame for the views'
+  histories (``frame_ingested``) but draws only the newest one, on a 60 Hz timer (``frame_ready``): the
+  engine rate and the display rate are independent.
 * Edits made while running go into an inbox queue the worker drains between chunks. (superqt's
   ``GeneratorWorker.send`` keeps only the last value sent, so two quick edits could lose one.) An edit
   the engine refuses comes back in the next tick and is reported; it never stops the run.
@@ -53,8 +53,9 @@ SPEEDS: tuple[float | None, ...] = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50
 DEFAULT_SPEED = 10.0
 DISPLAY_HZ = 60
 """Redraw rate of the views while running."""
-CHUNK_SECONDS = 0.008
-"""Target compute time of one worker chunk: sets pause latency and per-frame overhead."""
+CHUNK_SECONDS = 0.015
+"""Target compute time of one worker chunk: about one display frame. It bounds the pause latency
+(a chunk plus a snapshot) and keeps the frames the GUI must take in near the display rate."""
 RECORD_LIMIT_BYTES = 256 * 2**20
 """The app records per-step summaries (not whole states); a run stops with a message at this size."""
 STATS_WINDOW = 1.0
@@ -181,9 +182,11 @@ def run_frames(sim: Simulation, inbox: queue.SimpleQueue, pacer: Pacer, stop_at_
             n = max_chunk
         else:
             due = ((time.perf_counter() - wall0) * speed - sim_elapsed) / sim.dt
-            if due < 1:
-                time.sleep(min((1 - due) * sim.dt / speed, 1 / DISPLAY_HZ))
-                yield Tick(None, tuple(rejected))
+            # at most about one chunk per display frame: fewer, larger chunks cost the GUI less
+            wanted = min(max(1.0, speed / DISPLAY_HZ / sim.dt), max_chunk)
+            if due < wanted:
+                time.sleep(min((wanted - due) * sim.dt / speed, 1 / DISPLAY_HZ))
+                yield Tick(None, tuple(rejected))  # lets the worker notice a pause request
                 rejected.clear()
                 continue
             if due > 4 * max_chunk:  # the engine is behind: drop the backlog instead of racing after it

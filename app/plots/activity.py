@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox
 
 from canns_engine import Frame
 
-from .base import FrameView, LevelTracker
+from .base import FrameView, LevelTracker, set_axis_range
 from .history import KymographBuffer, TraceBuffer, break_at_wraps, wrap_position
 from .interaction import InteractiveViewBox
 
@@ -125,8 +125,8 @@ class KymographView(_HeatmapView):
         for curve, column in ((self.stim_curve, 1), (self.decoded_curve, 2)):
             t, y = break_at_wraps(rows[:, 0], wrap_position(rows[:, column], z_min, z_range), z_range)
             curve.setData(t, y, connect="finite", skipFiniteCheck=True)
-        self.plot.setXRange(start, start + self.window, padding=0)
-        self.plot.setYRange(z_min, z_min + z_range, padding=0)
+        set_axis_range(self.plot, "x", start, start + self.window)
+        set_axis_range(self.plot, "y", z_min, z_min + z_range)
 
 
 class SheetView(_HeatmapView):
@@ -174,7 +174,8 @@ class SheetView(_HeatmapView):
             self.stim_marker.setData([], [])
         dec = np.asarray(frame.decoded_pos, dtype=float)
         self.decoded_marker.setData(*([[p] for p in dec] if np.isfinite(dec).all() else ([], [])))
-        self.plot.setRange(xRange=(z_min, z_min + z_range), yRange=(z_min, z_min + z_range), padding=0)
+        set_axis_range(self.plot, "x", z_min, z_min + z_range)
+        set_axis_range(self.plot, "y", z_min, z_min + z_range)
 
     def _on_viewbox_pressed(self, point: QPointF) -> None:
         self.stimulus_moved.emit((float(point.x()), float(point.y())))

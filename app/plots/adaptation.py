@@ -12,7 +12,7 @@ import pyqtgraph as pg
 
 from canns_engine import Frame
 
-from .base import FrameView, LevelTracker
+from .base import FrameView, LevelTracker, set_axis_range
 from .profile import section_of
 
 
@@ -64,8 +64,8 @@ class AdaptationView(FrameView):
             self.decoded_line.setValue(s.decoded)
         low = min(0.0, float(np.nanmin(s.u)))
         top = self._levels.update(np.concatenate([s.u, s.v]))[1]
-        self.plot.setYRange(low, top, padding=0.02)
-        self.plot.setXRange(float(s.x[0]), float(s.x[-1]), padding=0)
+        set_axis_range(self.plot, "y", low, top, padding=0.02)
+        set_axis_range(self.plot, "x", float(s.x[0]), float(s.x[-1]))
 
     def _clear(self) -> None:
         self._levels.reset()

@@ -210,6 +210,18 @@ def _label(name: str, unit: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
+def set_axis_range(target: pg.PlotItem | pg.ViewBox, axis: str, low: float, high: float,
+                   padding: float = 0.0) -> None:
+    """``setXRange``/``setYRange`` only when the range changed: every call re-lays out the axis, and
+    most ranges stay put from frame to frame."""
+    key = (float(low), float(high), padding)
+    cache = target.__dict__.setdefault("_canns_ranges", {})
+    if cache.get(axis) == key:
+        return
+    cache[axis] = key
+    (target.setXRange if axis == "x" else target.setYRange)(low, high, padding=padding)
+
+
 class LevelTracker:
     """Colour levels ``(0, top)`` for an image stream that change rarely (no flicker, no autoLevels).
 
@@ -221,8 +233,10 @@ class LevelTracker:
         self.top = 0.0
 
     def update(self, data: np.ndarray) -> tuple[float, float]:
-        finite = data[np.isfinite(data)]
-        peak = float(finite.max()) if finite.size else 0.0
+        peak = float(np.max(data)) if data.size else 0.0
+        if not np.isfinite(peak):  # NaN gaps or a diverging state: the finite values decide
+            finite = data[np.isfinite(data)]
+            peak = float(finite.max()) if finite.size else 0.0
         if peak > self.top or peak < self.top / 3 or self.top <= 0:
             self.top = nice_ceiling(peak)
         return 0.0, self.top

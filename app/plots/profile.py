@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, Signal
 
 from canns_engine import Frame
 
-from .base import FrameView, LevelTracker
+from .base import FrameView, LevelTracker, set_axis_range
 from .interaction import InteractiveViewBox
 
 
@@ -107,10 +107,10 @@ class ProfileView(FrameView):
         self._set_marker(self.decoded_line, s.decoded)
         low = min(0.0, float(np.nanmin(s.u)), float(np.nanmin(s.inp)))
         top = self._left.update(np.concatenate([s.u, s.inp]))[1]
-        self.plot.setYRange(low, top, padding=0.02)
-        self.plot.setXRange(float(s.x[0]), float(s.x[-1]), padding=0)
+        set_axis_range(self.plot, "y", low, top, padding=0.02)
+        set_axis_range(self.plot, "x", float(s.x[0]), float(s.x[-1]))
         r_top = self._right.update(s.r)[1]
-        self._r_box.setYRange(r_top * low / top, r_top, padding=0.02)  # both zeros on one line
+        set_axis_range(self._r_box, "y", r_top * low / top, r_top, padding=0.02)  # zeros on one line
         if s.row_y != self._row_y:  # 2D: say where the slice is (only when it moves)
             self._row_y = s.row_y
             title = "" if s.row_y is None else f"cross-section through the bump at y = {s.row_y:.2f} rad"

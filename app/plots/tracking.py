@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from canns_engine import Frame
 
 from .activity import DEFAULT_WINDOW
-from .base import FrameView, LevelTracker
+from .base import FrameView, LevelTracker, set_axis_range
 from .history import TraceBuffer, break_at_wraps, wrap_position
 
 MIN_ERROR_RANGE = 0.1
@@ -98,10 +98,10 @@ class TrackingView(FrameView):
                                   (self.decoded_curves[axis], 1 + self.ndim + axis)):
                 tt, y = break_at_wraps(t, wrap_position(rows[:, column], z_min, z_range), z_range)
                 curve.setData(tt, y, connect="finite", skipFiniteCheck=True)
-            self.position_plots[axis].setYRange(z_min, z_min + z_range, padding=0.02)
+            set_axis_range(self.position_plots[axis], "y", z_min, z_min + z_range, padding=0.02)
         error = rows[:, -1]
         self.error_curve.setData(t, error, connect="finite", skipFiniteCheck=True)
         self.no_error_note.setVisible(not np.isfinite(error).any())
         top = max(self._error_levels.update(error)[1], MIN_ERROR_RANGE)
-        self.error_plot.setYRange(0.0, top, padding=0.02)
-        self.error_plot.setXRange(end - self.window, end, padding=0)
+        set_axis_range(self.error_plot, "y", 0.0, top, padding=0.02)
+        set_axis_range(self.error_plot, "x", end - self.window, end)
