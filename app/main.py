@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     report_first_window(window)
     code = app.exec()
     window.controller.shutdown()
-    del window
+    import shiboken6
+
+    shiboken6.delete(window)  # now, not at interpreter exit (widgets alive then crash the process)
     return code
 
 

@@ -295,3 +295,15 @@ def test_closing_leaves_no_worker_running(qtbot, make_window):
     assert window.controller._worker is None
     assert not [w for w in WorkerBase._worker_set if getattr(w, "_running", False)]
     assert QThreadPool.globalInstance().waitForDone(1000)
+
+
+def test_a_model_this_window_cannot_show_is_explained(window, tmp_path):
+    preset = json.loads((resources.default_preset_path()).read_text())
+    preset["model"] = {"type": "GridCellNetwork", "params": {}}
+    path = tmp_path / "grid_cells.json"
+    path.write_text(json.dumps(preset))
+    before = window.controller.simulation
+    assert not window.open_path(path)
+    assert "GridCellNetwork" in window.banner.message() and "cannot show" in window.banner.message()
+    assert window.controller.simulation is before
+    assert window.windowTitle() == "CANN Studio — Smooth tracking[*]"
