@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox
 
 from canns_engine import Frame
 
-from .base import FrameView, LevelTracker, set_axis_range
+from .base import FrameView, LevelTracker, scroll_window, set_axis_range
 from .history import KymographBuffer, TraceBuffer, break_at_wraps, wrap_position
 from .interaction import InteractiveViewBox
 
@@ -120,12 +120,12 @@ class KymographView(_HeatmapView):
             rect = QRectF(t0, z_min - drow / 2, data.shape[1] * self._buffer.dt_col, z_range + drow)
             self._show_image(data, rect)
         t_end = self._buffer.end_time() if self._buffer is not None else frame.t
-        start = max(0.0, t_end - self.window)
+        start, end = scroll_window(t_end, self.window)
         rows = self._traces.rows(since=start)
         for curve, column in ((self.stim_curve, 1), (self.decoded_curve, 2)):
             t, y = break_at_wraps(rows[:, 0], wrap_position(rows[:, column], z_min, z_range), z_range)
             curve.setData(t, y, connect="finite", skipFiniteCheck=True)
-        set_axis_range(self.plot, "x", start, start + self.window)
+        set_axis_range(self.plot, "x", start, end)
         set_axis_range(self.plot, "y", z_min, z_min + z_range)
 
 

@@ -222,6 +222,18 @@ def set_axis_range(target: pg.PlotItem | pg.ViewBox, axis: str, low: float, high
     (target.setXRange if axis == "x" else target.setYRange)(low, high, padding=padding)
 
 
+SCROLL_STEPS = 60
+"""A scrolling time axis advances in steps of 1/60 of its span (a sliver of blank space at the right
+edge at most), so its ticks are laid out again every few frames instead of every frame."""
+
+
+def scroll_window(t: float, window: float) -> tuple[float, float]:
+    """The time range ``(start, end)`` of a scrolling view that must show up to time ``t``."""
+    step = window / SCROLL_STEPS
+    end = max(window, step * np.ceil(t / step - 1e-9))
+    return end - window, end
+
+
 class LevelTracker:
     """Colour levels ``(0, top)`` for an image stream that change rarely (no flicker, no autoLevels).
 

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from canns_engine import Frame
 
 from .activity import DEFAULT_WINDOW
-from .base import FrameView, LevelTracker, set_axis_range
+from .base import FrameView, LevelTracker, scroll_window, set_axis_range
 from .history import TraceBuffer, break_at_wraps, wrap_position
 
 MIN_ERROR_RANGE = 0.1
@@ -90,8 +90,8 @@ class TrackingView(FrameView):
     def _draw(self, frame: Frame) -> None:
         x = frame.x
         z_min, z_range = float(x[0]), float(x[-1] - x[0])
-        end = max(frame.t, self.window)
-        rows = self._traces.rows(since=end - self.window)
+        start, end = scroll_window(frame.t, self.window)
+        rows = self._traces.rows(since=start)
         t = rows[:, 0]
         for axis in range(self.ndim):
             for curve, column in ((self.stim_curves[axis], 1 + axis),
@@ -104,4 +104,4 @@ class TrackingView(FrameView):
         self.no_error_note.setVisible(not np.isfinite(error).any())
         top = max(self._error_levels.update(error)[1], MIN_ERROR_RANGE)
         set_axis_range(self.error_plot, "y", 0.0, top, padding=0.02)
-        set_axis_range(self.error_plot, "x", end - self.window, end)
+        set_axis_range(self.error_plot, "x", start, end)
