@@ -116,7 +116,8 @@ class MainWindow(QMainWindow):
         self.time_window: float | None = None  # None = auto
         self._held_stimulus: np.ndarray | None = None
         self._pulse_target: Any = None
-        self._replay = None
+        self._replay = None  # the worker re-running a saved session, and what it re-runs
+        self._replaying: files.OpenedExperiment | None = None
         self.setAcceptDrops(True)
         self.setWindowIcon(QIcon(str(resources.icon_path("canns-studio.svg"))))
         self.setDockNestingEnabled(True)
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         self.resize(*DEFAULT_SIZE)
         self._apply_default_layout()
         if not self._restore_layout():
-            QTimer.singleShot(0, self._apply_default_sizes)
+            QTimer.singleShot(0, self, self._apply_default_sizes)
         if warm_up:
             self.controller.warm_up()
         opened = path is not None and self.open_path(path)
@@ -288,7 +289,7 @@ class MainWindow(QMainWindow):
         if not self.isFullScreen():
             self.resize(*DEFAULT_SIZE)
         self._apply_default_layout()
-        QTimer.singleShot(0, self._apply_default_sizes)
+        QTimer.singleShot(0, self, self._apply_default_sizes)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -386,7 +387,7 @@ class MainWindow(QMainWindow):
             if old is not None:
                 old.deleteLater()
         if self.isVisible():  # other widgets have other size hints: split the window as by default
-            QTimer.singleShot(0, self._apply_default_sizes)
+            QTimer.singleShot(0, self, self._apply_default_sizes)
         for view in self.view_set.interactive_views():
             view.stimulus_moved.connect(self._on_view_stimulus_moved)
             view.pulse_requested.connect(self._on_view_pulse_requested)
@@ -467,22 +468,23 @@ class MainWindow(QMainWindow):
         self.controller.stop(wait=True)
         self.status.set_warning(f"Replaying {opened.path.name} ({opened.steps:,} steps)…")
         self.status.busy.show()
+        self._replaying = opened
+        self._replay = create_worker(opened.session.replay, _start_thread=True,
+                                     _connect={"returned": self._on_replay_returned,
+                                               "errored": self._on_replay_errored},
+                                     **SIM_OVERRIDES)
 
-        def replay() -> Simulation:
-            return opened.session.replay(**SIM_OVERRIDES)
+    def _on_replay_returned(self, sim: Simulation) -> None:
+        opened, self._replaying, self._replay = self._replaying, None, None
+        self.status.busy.hide()
+        self.status.set_warning(None)
+        self._load_experiment(opened.manifest, opened.path, sim=sim)
 
-        def done(sim: Simulation) -> None:
-            self.status.busy.hide()
-            self.status.set_warning(None)
-            self._load_experiment(opened.manifest, opened.path, sim=sim)
-
-        def failed(exc: Exception) -> None:
-            self.status.busy.hide()
-            self.status.set_warning(None)
-            self.banner.show_message(f"Could not replay {opened.path.name}: {exc}")
-
-        self._replay = create_worker(replay, _start_thread=True,
-                                     _connect={"returned": done, "errored": failed})
+    def _on_replay_errored(self, exc: Exception) -> None:
+        opened, self._replaying, self._replay = self._replaying, None, None
+        self.status.busy.hide()
+        self.status.set_warning(None)
+        self.banner.show_message(f"Could not replay {opened.path.name}: {exc}")
 
     def _open_navigation(self, path: Path) -> bool:
         """Open a path-integration preset in its own panel; False when ``path`` is not one."""
@@ -793,7 +795,7 @@ class MainWindow(QMainWindow):
         path = _dropped_file(event)
         if path is not None:
             event.acceptProposedAction()
-            QTimer.singleShot(0, lambda: self.open_path(path))
+            QTimer.singleShot(0, self, lambda: self.open_path(path))
 
     def closeEvent(self, event) -> None:
         if not self._confirm_discard():
