@@ -23,6 +23,7 @@ repository; without it the canns columns stay empty.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import statistics
@@ -48,6 +49,8 @@ MEMORY_TARGET_MB = 200.0
 CANNS_MODES = ("normal", "fft", "fast", "ultra-fast")
 ROOT = Path(__file__).resolve().parent.parent
 PLOT = ROOT / "docs" / "images" / "scaling.png"
+PLOTTED = {("normal", True), ("fft", False), ("fast", True)}
+"""canns' curves in the plot: dense on its default grid, FFT on the ring, the rank-k approximation."""
 
 
 @dataclass(frozen=True)
@@ -339,18 +342,21 @@ def _scaling_rows(quick: bool) -> tuple[list[dict], dict[str, list[tuple[int, fl
 
 # -- the plot ---------------------------------------------------------------------------------------
 def save_plot(points: dict[str, list[tuple[int, float]]], path: Path) -> None:
-    """A log-log plot of µs per step against neurons, drawn with Pillow (no plotting dependency)."""
+    """A log-log plot of microseconds per step against neurons, drawn with Pillow (no plotting dependency).
+
+    Series whose label starts with "ours" are solid, the others dashed.
+    """
     from PIL import Image, ImageDraw, ImageFont
 
-    width, height, margin = 900, 600, (90, 30, 190, 60)  # left, top, right, bottom
+    width, height = 1000, 620
+    left, top, right, bottom = 80, 30, width - 300, height - 60
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
+    font = ImageFont.load_default(size=14)
     xs = [n for pts in points.values() for n, _ in pts]
     ys = [t for pts in points.values() for _, t in pts]
     x0, x1 = np.floor(np.log10(min(xs))), np.ceil(np.log10(max(xs)))
     y0, y1 = np.floor(np.log10(min(ys))), np.ceil(np.log10(max(ys)))
-    left, top, right, bottom = margin[0], margin[1], width - margin[2], height - margin[3]
 
     def at(n: float, t: float) -> tuple[float, float]:
         return (left + (np.log10(n) - x0) / (x1 - x0) * (right - left),
@@ -359,26 +365,35 @@ def save_plot(points: dict[str, list[tuple[int, float]]], path: Path) -> None:
     for e in range(int(x0), int(x1) + 1):
         x, _ = at(10.0**e, 10.0**y0)
         draw.line([(x, top), (x, bottom)], fill=(225, 225, 225))
-        draw.text((x - 12, bottom + 6), f"1e{e}", fill="black", font=font)
+        draw.text((x - 14, bottom + 6), f"1e{e}", fill="black", font=font)
     for e in range(int(y0), int(y1) + 1):
         _, y = at(10.0**x0, 10.0**e)
         draw.line([(left, y), (right, y)], fill=(225, 225, 225))
-        draw.text((left - 40, y - 6), f"1e{e}", fill="black", font=font)
+        draw.text((left - 44, y - 8), f"1e{e}", fill="black", font=font)
     draw.rectangle([left, top, right, bottom], outline="black")
-    draw.text(((left + right) / 2 - 60, height - 25), "neurons (num, or L² for a sheet)", fill="black",
-              font=font)
-    draw.text((8, top - 20), "µs per step (log-log)", fill="black", font=font)
+    draw.text((left + 120, height - 30), "neurons (num for a ring, L*L for a sheet)", fill="black", font=font)
+    draw.text((left, 6), "microseconds per step (log-log)", fill="black", font=font)
     colours = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (140, 86, 75),
-               (227, 119, 194), (127, 127, 127)]
+               (227, 119, 194), (127, 127, 127), (23, 190, 207), (188, 189, 34)]
     for k, (label, pts) in enumerate(points.items()):
         colour = colours[k % len(colours)]
+        solid = label.startswith("ours")
         xy = [at(n, t) for n, t in sorted(pts)]
-        if len(xy) > 1:
-            draw.line(xy, fill=colour, width=2)
+        for (xa, ya), (xb, yb) in itertools.pairwise(xy):
+            if solid:
+                draw.line([(xa, ya), (xb, yb)], fill=colour, width=3)
+                continue
+            dashes = max(int(np.hypot(xb - xa, yb - ya) / 8), 1)
+            for i in range(0, dashes, 2):
+                f0, f1 = i / dashes, min(i + 1, dashes) / dashes
+                draw.line([(xa + f0 * (xb - xa), ya + f0 * (yb - ya)),
+                           (xa + f1 * (xb - xa), ya + f1 * (yb - ya))], fill=colour, width=2)
         for x, y in xy:
-            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        draw.line([(right + 12, top + 14 + 18 * k), (right + 32, top + 14 + 18 * k)], fill=colour, width=3)
-        draw.text((right + 38, top + 8 + 18 * k), label, fill="black", font=font)
+            draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
+        y = top + 12 + 22 * k
+        draw.line([(right + 14, y), (right + 40, y)], fill=colour, width=3 if solid else 1)
+        draw.ellipse([right + 23, y - 4, right + 31, y + 4], fill=colour)
+        draw.text((right + 48, y - 8), label, fill="black", font=font)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
 
@@ -403,8 +418,8 @@ def run(quick: bool = False) -> list[dict]:
                     rows.append(row)
                     print(f"  {cfg.name} {row['grid']}: ours {ours:,.0f} steps/s, {row['pass']}", flush=True)
                     for mode, res in (canns or {}).items():
-                        if res["rate"] and mode != "ultra-fast" and not cfg.model.endswith("SFA"):
-                            label = f"canns {mode}, {'sheet' if cfg.two_d else 'ring'}, {row['grid']} grid"
+                        if res["rate"] and (mode, endpoint) in PLOTTED and not cfg.model.endswith("SFA"):
+                            label = f"canns {mode}, {'sheet' if cfg.two_d else 'ring'} ({row['grid']} grid)"
                             n = cfg.size**2 if cfg.two_d else cfg.size
                             canns_points.setdefault(label, []).append((n, 1e6 / res["rate"]))
         finally:
