@@ -110,12 +110,12 @@ class BaseCANN:
         check_step(self._dt, new["tau"], new.get("tau_v"))
         changed = {name for name in changes if new[name] != self._params[name]}
         structural = changed - LIVE_PARAMS
-        old_x, old_state = self.x, (self.u, self.v)
+        old_x, old_range, old_state = self.x, self.z_range, (self.u, self.v)
         self._params = new
         if structural:
             self._build()
             if structural & {self.size_param, "z_min", "z_max"}:
-                self.u, self.v = (self._resample(old_x, s) for s in old_state)
+                self.u, self.v = (self._resample(old_x, old_range, s) for s in old_state)
                 self.inp = np.zeros(self.shape)
                 self.r = np.zeros(self.shape)
                 _kernels._rate(self.u.reshape(-1), self.k, self.r.reshape(-1))
@@ -160,9 +160,8 @@ class BaseCANN:
 
     reset = reset_state = init_state
 
-    def _resample(self, old_x: np.ndarray, state: np.ndarray) -> np.ndarray:
+    def _resample(self, old_x: np.ndarray, period: float, state: np.ndarray) -> np.ndarray:
         """Periodic linear interpolation of a state from the old grid onto ``self.x``."""
-        period = old_x[-1] - old_x[0]
         out = state
         for axis in range(self.ndim):
             moved = np.moveaxis(out, axis, -1)

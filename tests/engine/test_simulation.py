@@ -170,3 +170,14 @@ def test_reset_restores_zero_state_and_restarts_protocol():
     sim.reset(seed=2)
     assert sim.step_index == 0 and sim.events == [] and not model.u.any() and sim.seed == 2
     assert len(sim.recording) == 0
+
+
+def test_rebuilding_a_ring_without_endpoint_keeps_the_bump_in_place():
+    model = CANN1D(100, endpoint=False)
+    task = PopulationCoding1D(model, before_duration=0.0, after_duration=5.0, Iext=1.0, duration=5.0,
+                              time_step=DT)
+    sim = Simulation(model, task)
+    sim.step(150)
+    before = sim.snapshot().decoded_pos
+    sim.apply({"num": 160})
+    assert sim.snapshot().decoded_pos == pytest.approx(before, abs=0.005)
