@@ -32,7 +32,7 @@ from canns_engine import CannsEngineError, ConfigError, NumericalInstabilityErro
 from canns_engine.manifest import build_simulation, manifest_of
 
 from . import resources
-from .controller import DEFAULT_SPEED, RECORD_LIMIT_BYTES, SPEEDS, RunState, SimulationController
+from .controller import DEFAULT_SPEED, RECORD_LIMIT_BYTES, SPEEDS, RunState, SimulationController, WorkerGC
 from .dialogs import files
 from .navigation.open import close_navigation_experiment, is_navigation_manifest, open_navigation_experiment
 from .navigation.panel import NavigationPanel
@@ -469,18 +469,21 @@ class MainWindow(QMainWindow):
         self.status.set_warning(f"Replaying {opened.path.name} ({opened.steps:,} steps)…")
         self.status.busy.show()
         self._replaying = opened
+        WorkerGC.hold()
         self._replay = create_worker(opened.session.replay, _start_thread=True,
                                      _connect={"returned": self._on_replay_returned,
                                                "errored": self._on_replay_errored},
                                      **SIM_OVERRIDES)
 
     def _on_replay_returned(self, sim: Simulation) -> None:
+        WorkerGC.release()
         opened, self._replaying, self._replay = self._replaying, None, None
         self.status.busy.hide()
         self.status.set_warning(None)
         self._load_experiment(opened.manifest, opened.path, sim=sim)
 
     def _on_replay_errored(self, exc: Exception) -> None:
+        WorkerGC.release()
         opened, self._replaying, self._replay = self._replaying, None, None
         self.status.busy.hide()
         self.status.set_warning(None)
@@ -803,6 +806,9 @@ class MainWindow(QMainWindow):
             return
         close_navigation_experiment(self)
         self.controller.shutdown()
+        if self._replaying is not None:  # its result will never be shown
+            self._replaying = None
+            WorkerGC.release()
         if self.isFullScreen():
             self.showNormal()
         self.settings.set_geometry(self.saveGeometry())

@@ -18,6 +18,8 @@ from .history import KymographBuffer, TraceBuffer, break_at_wraps, wrap_position
 from .interaction import InteractiveViewBox
 
 DEFAULT_WINDOW = 50.0
+MAX_IMAGE_ROWS = 256
+"""A kymograph of more neurons draws every n-th one (the plot is rarely taller than this in pixels)."""
 QUANTITIES = {"u": "synaptic input u", "r": "firing rate r"}
 
 
@@ -115,9 +117,11 @@ class KymographView(_HeatmapView):
         got = self._buffer.image() if self._buffer is not None else None
         if got is not None:
             data, t0 = got
+            stride = max(1, len(x) // MAX_IMAGE_ROWS)  # no more rows than the screen shows
+            data = data[::stride]
             # rows are neurons: centre each row on its neuron (first and last share one angle)
-            drow = z_range / (len(x) - 1)
-            rect = QRectF(t0, z_min - drow / 2, data.shape[1] * self._buffer.dt_col, z_range + drow)
+            drow = z_range * stride / (len(x) - 1)
+            rect = QRectF(t0, z_min - drow / 2, data.shape[1] * self._buffer.dt_col, drow * len(data))
             self._show_image(data, rect)
         t_end = self._buffer.end_time() if self._buffer is not None else frame.t
         start, end = scroll_window(t_end, self.window)
