@@ -78,6 +78,7 @@ def _gui_run(model_type: str, size: int, seconds: float) -> dict:
     wait(round(seconds * 1000))
     probe.stop()
     step1, t1 = window.controller.latest_frame.step, time.perf_counter()
+    views = sum(v.drawing_enabled and v.isVisible() for v in window.views.values())
     window.controller.stop(wait=True)
     window.controller.shutdown()
     window.close()
@@ -86,7 +87,7 @@ def _gui_run(model_type: str, size: int, seconds: float) -> dict:
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     return {"display_fps": len(drawn) / (t1 - t0), "engine_steps_per_s": (step1 - step0) / (t1 - t0),
             "worst_stall_ms": max(0.0, (max(gaps) - 0.010) * 1000) if gaps else float("nan"),
-            "views": sum(v.drawing_enabled for v in window.views.values())}
+            "views": views}
 
 
 def run(quick: bool = False) -> list[dict]:
