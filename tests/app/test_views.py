@@ -89,3 +89,23 @@ def test_kymograph_columns_follow_simulated_time():
     wider = buffer.resampled(20.0)
     image, start = wider.image()
     assert start == pytest.approx(4.0) and image[0, -1] == 24
+
+
+def test_connectivity_follows_a_and_shows_the_hovered_row(window):
+    from PySide6.QtCore import QPointF
+
+    from canns_engine.connectivity import conn_mat_1d
+
+    view = window.views["connectivity"]
+    frame = window.controller.latest_frame
+    expected = conn_mat_1d(frame.x, 4.0, 0.5, float(frame.x[-1] - frame.x[0]))
+    np.testing.assert_allclose(view.image.image, expected)
+    view._matrix_vb.hovered.emit(QPointF(0.0, float(frame.x[30])))
+    assert view.hovered_neuron == 30 and view.hover_curve.isVisible()
+    np.testing.assert_allclose(view.hover_curve.getData()[1], expected[30])
+    view._matrix_vb.hovered.emit(None)
+    assert not view.hover_curve.isVisible()
+    window.param_panel.fields["a"].spin.setValue(0.3)  # a structural edit: the weights are rebuilt
+    narrower = conn_mat_1d(frame.x, 4.0, 0.3, float(frame.x[-1] - frame.x[0]))
+    np.testing.assert_allclose(view.image.image, narrower)
+    assert "a = 0.3 rad" in view.caption.text
