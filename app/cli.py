@@ -41,10 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in HEADLESS_COMMANDS:
         from canns_engine.cli import main as headless_main
 
-        return headless_main(args)
+        return headless_main(args, movie_writer=_write_movie)
     from app.main import main as gui_main
 
     return gui_main(args)
+
+
+def _write_movie(*args, **kwargs) -> None:
+    """Render a recording to a movie with the app's views, offscreen (Qt is imported only here)."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from app.export.movie import export_recording_movie
+
+    export_recording_movie(*args, **kwargs)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -166,6 +166,8 @@ def _movie_size(text: str) -> tuple[int, int]:
 def cmd_run(args: argparse.Namespace, out: TextIO) -> None:
     """Run an experiment and write the requested outputs."""
     size = _movie_size(args.size) if args.movie else None
+    if args.movie and args.movie_writer is None:
+        raise UsageError("--movie needs the app's renderer: use the canns-studio command (app.cli)")
     if args.movie_duration < 0:
         raise UsageError(f"--movie-duration must be ≥ 0, got {args.movie_duration}")
     if args.max_memory <= 0:
@@ -200,12 +202,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> None:
 
         written += [args.activity_csv, write_activity_csv(args.activity_csv, segments[-1])]
     if args.movie:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from app.export.movie import export_recording_movie  # Qt: only for movies
-
-        export_recording_movie(args.movie, sim.recording, manifest, events=loaded.events, fps=args.fps,
-                               size=size, duration=args.movie_duration or None, light=args.light,
-                               progress=TerminalProgress(quiet=args.quiet, unit="frames"))
+        args.movie_writer(args.movie, sim.recording, manifest, events=loaded.events, fps=args.fps,
+                          size=size, duration=args.movie_duration or None, light=args.light,
+                          progress=TerminalProgress(quiet=args.quiet, unit="frames"))
         written.append(args.movie)
     if not args.quiet:
         out.write(f"ran {steps:,} steps (t = {sim.t:g}) of {manifest['model']['type']}"
@@ -225,11 +224,17 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> None:
     out.write((json.dumps(loaded.manifest, indent=2) if args.json else describe(loaded)) + "\n")
 
 
-def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
-    """Entry point of ``canns-studio run|info``: returns the exit code (0 ok, 1 error)."""
+def main(argv: list[str] | None = None, *, out: TextIO | None = None,
+         movie_writer: Callable[..., Any] | None = None) -> int:
+    """Entry point of ``canns-studio run|info``: returns the exit code (0 ok, 1 error).
+
+    ``movie_writer`` renders ``--movie`` (the app passes its offscreen renderer; the engine has no views
+    of its own and never imports Qt).
+    """
     out = out or sys.stdout
     try:
         args = build_parser().parse_args(argv)
+        args.movie_writer = movie_writer
         {"run": cmd_run, "info": cmd_info}[args.command](args, out)
     except (UsageError, CannsEngineError, OSError, ValueError) as exc:
         sys.stderr.write(f"canns-studio: error: {exc}\n")

@@ -111,3 +111,12 @@ def test_version_imports_no_qt():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("canns-studio ")
+
+
+def test_engine_cli_alone_refuses_a_movie_clearly(preset, tmp_path, capsys):
+    from canns_engine.cli import main as engine_main
+
+    code = engine_main(["run", str(preset), "--steps", "5", "--movie", str(tmp_path / "m.mp4")])
+    assert code == 1
+    assert "--movie needs the app's renderer" in capsys.readouterr().err
+    assert not (tmp_path / "m.mp4").exists()
