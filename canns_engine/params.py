@@ -40,16 +40,14 @@ class ParamSpec:
         """The allowed range as a short phrase, e.g. ``"> 0"`` or ``"between 8 and 16384"``."""
         if self.boolean:
             return "true or false"
+        if self.minimum is None:
+            return "any finite number" if self.maximum is None else f"≤ {self.maximum:g}"
         low = f"{'>' if self.exclusive_minimum else '≥'} {self.minimum:g}"
-        if self.minimum is not None and self.maximum is not None and not self.exclusive_minimum:
-            return f"between {self.minimum:g} and {self.maximum:g}"
-        if self.minimum is not None and self.maximum is not None:
-            return f"{low} and ≤ {self.maximum:g}"
-        if self.minimum is not None:
+        if self.maximum is None:
             return low
-        if self.maximum is not None:
-            return f"≤ {self.maximum:g}"
-        return "any finite number"
+        if self.exclusive_minimum:
+            return f"{low} and ≤ {self.maximum:g}"
+        return f"between {self.minimum:g} and {self.maximum:g}"
 
     def validate(self, value: Any) -> float | int | bool:
         """Return ``value`` coerced to the parameter's type, or raise :class:`ConfigError`."""

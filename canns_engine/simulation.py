@@ -192,8 +192,8 @@ class Simulation:
             if self.recording is not None and self.model.x is not grid_before:
                 self.previous_recordings.append(self.recording)  # states change shape: new segment
                 self.recording = self._new_recording()
-        if "task" in update:
-            self.task = make_task(self.model, update["task"])
+        if "task" in update:  # a new protocol from now; None: free run (no input until a stimulus is set)
+            self.task = None if update["task"] is None else make_task(self.model, update["task"])
             self._protocol_start = self.step_index
         self.events.append({"step": self.step_index, **_jsonable(params), **_jsonable(update)})
 

@@ -92,3 +92,23 @@ def test_run_options_are_validated():
         model.update(np.zeros(10))
     with pytest.raises(ConfigError, match="another model"):
         Simulation(CANN1D(64), task)
+
+
+def test_every_range_reads_as_a_phrase():
+    from canns_engine import MODEL_PARAMS
+
+    for specs in MODEL_PARAMS.values():
+        for spec in specs:
+            assert spec.range_text()  # z_min/z_max have no bounds: "any finite number"
+    z_min = next(p for p in MODEL_PARAMS["CANN1D"] if p.name == "z_min")
+    assert z_min.range_text() == "any finite number"
+
+
+def test_task_none_returns_to_a_free_run():
+    model = CANN1D(64)
+    sim = Simulation(model, SmoothTracking1D(model, Iext=(0.0, 1.0), duration=(1.0,), time_step=0.1))
+    sim.step(3)
+    sim.apply({"task": None})
+    assert sim.task is None and sim.total_steps is None and sim.events[-1] == {"step": 3, "task": None}
+    sim.step(5)
+    assert np.isnan(sim.snapshot().stim_pos)
