@@ -25,12 +25,14 @@ import os
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import h5py
 import numpy as np
 
 from .recording import Recording
+
+if TYPE_CHECKING:
+    import h5py
 
 STATE_NAMES = ("u", "inp", "v")
 COMPRESSION = "gzip level 1 + shuffle"
@@ -117,6 +119,8 @@ class HDF5Sink:
     """
 
     def __init__(self, path: str | os.PathLike[str], rec: Recording, *, temporary: bool = False) -> None:
+        import h5py  # here, not at import: h5py takes 0.2 s the app's start-up need not wait for
+
         self.path = Path(path)
         self.fields = rec.fields
         self._file = h5py.File(self.path, "w")

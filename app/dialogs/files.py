@@ -1,8 +1,8 @@
 """Opening and saving experiments: presets (``.json`` manifests) and sessions (``.canns``).
 
 A small adapter over ``canns_engine.manifest`` and ``canns_engine.session`` so the window has one call
-for each direction. Sessions need ``canns_engine.session``; without it (an older engine) presets still
-work and sessions fail with a message saying why.
+for each direction. ``canns_engine.session`` is imported on first use: it brings in h5py, 0.2 s that the
+window does not need before it is first shown.
 """
 
 from __future__ import annotations
@@ -14,13 +14,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from canns_engine import CannsEngineError, SessionFormatError, Simulation
-from canns_engine.manifest import build_simulation, load_manifest, manifest_of
-
-try:
-    from canns_engine import session as _session
-except ImportError:  # an engine without session files
-    _session = None
+from canns_engine import CannsEngineError, Simulation
+from canns_engine.manifest import build_simulation, manifest_of
 
 SESSION_SUFFIX = ".canns"
 PRESET_SUFFIX = ".json"
@@ -80,14 +75,10 @@ def open_experiment(path: str | Path, is_supported) -> OpenedExperiment:
     model_type = peek_model_type(path) if path.suffix.lower() != SESSION_SUFFIX else None
     if model_type is not None and not is_supported(model_type):
         raise UnsupportedModelError(model_type, path)
-    if _session is not None:
-        loaded = _session.open_experiment(path)
-        opened = OpenedExperiment(path, loaded.manifest, loaded if loaded.steps or loaded.events else None)
-    elif path.suffix.lower() == SESSION_SUFFIX:
-        raise SessionFormatError("opening session files needs canns_engine.session, which this build "
-                                 "lacks", path=str(path))
-    else:
-        opened = OpenedExperiment(path, load_manifest(path))
+    from canns_engine import session
+
+    loaded = session.open_experiment(path)
+    opened = OpenedExperiment(path, loaded.manifest, loaded if loaded.steps or loaded.events else None)
     if not is_supported(opened.manifest["model"]["type"]):
         raise UnsupportedModelError(opened.manifest["model"]["type"], path)
     return opened
@@ -97,18 +88,13 @@ def save_experiment(path: str | Path, sim: Simulation, *, name: str, description
                     view: dict[str, Any]) -> None:
     """Write ``sim`` as a session (``.canns``: manifest, edits and recording) or a preset (``.json``:
     the current settings only). Call while no worker steps ``sim``."""
+    from canns_engine import session
+
     path = Path(path)
     if path.suffix.lower() == PRESET_SUFFIX:
-        manifest = manifest_of(sim, name=name, description=description, view=view)
-        if _session is not None:
-            _session.save_preset(path, manifest)
-        else:
-            path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        return
-    if _session is None:
-        raise SessionFormatError("saving session files needs canns_engine.session, which this build "
-                                 "lacks; save as a .json preset instead", path=str(path))
-    _session.save_session(path, sim, name=name, description=description, view=view)
+        session.save_preset(path, manifest_of(sim, name=name, description=description, view=view))
+    else:
+        session.save_session(path, sim, name=name, description=description, view=view)
 
 
 def ask_open_path(parent: QWidget, folder: str = "") -> Path | None:

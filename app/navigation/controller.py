@@ -29,6 +29,7 @@ from canns_engine.hierarchical import (
 )
 
 from ..controller import DISPLAY_HZ, Pacer, RunState
+from .manifest import MODEL_TYPE
 from .worker import drain_updates, run_navigation, steps_per_frame
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def build_navigation(manifest: dict[str, Any]) -> NavigationSimulation:
         For another model or task type, or invalid parameters (the engine names the parameter).
     """
     model = manifest.get("model") or {}
-    if model.get("type") != "HierarchicalNetwork":
+    if model.get("type") != MODEL_TYPE:
         raise ConfigError(f"not a path-integration experiment: model type {model.get('type')!r}",
                           param="model")
     net = HierarchicalNetwork(**dict(model.get("params") or {}))

@@ -34,12 +34,6 @@ class NavigationDock(QDockWidget):
         self.hidden_docks = hidden
 
 
-def is_navigation_manifest(manifest: dict[str, Any]) -> bool:
-    """Whether ``manifest`` (a parsed preset or session) is a path-integration experiment."""
-    model = manifest.get("model") if isinstance(manifest, dict) else None
-    return isinstance(model, dict) and model.get("type") == "HierarchicalNetwork"
-
-
 def open_navigation_experiment(window: QMainWindow, manifest: dict[str, Any],
                                path: str | Path | None = None) -> NavigationPanel:
     """Build the experiment of ``manifest`` and show it in ``window``; returns its panel.
