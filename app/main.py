@@ -46,16 +46,32 @@ def main(argv: list[str] | None = None) -> int:
     from .main_window import MainWindow
     from .session_io import install_session_services
 
-    window = MainWindow(files[0] if files else None)
+    window = MainWindow(files[0] if files else None, defer_open=True)
     install_session_services(window)  # autosave, crash recovery
+    open_files_from_the_desktop(app, window)
     window.show()
-    report_first_window(window)
+    report_first_window(window, then=window.open_initial)  # the window first, then its experiment
     code = app.exec()
     window.controller.shutdown()
     import shiboken6
 
     shiboken6.delete(window)  # now, not at interpreter exit (widgets alive then crash the process)
     return code
+
+
+def open_files_from_the_desktop(app, window) -> None:
+    """Open the files macOS hands over in ``QFileOpenEvent``s (a double-clicked ``.canns`` session, or one
+    dropped on the Dock icon) in ``window``. Linux and Windows pass such files on the command line."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                window.open_path(event.file())
+                return True
+            return False
+
+    app.installEventFilter(FileOpenFilter(window))  # parented: removed with the window
 
 
 def _await_workers(worker_base) -> None:

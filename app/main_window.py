@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,8 @@ from canns_engine.manifest import build_simulation, manifest_of
 from . import resources
 from .controller import DEFAULT_SPEED, RECORD_LIMIT_BYTES, SPEEDS, RunState, SimulationController, WorkerGC
 from .dialogs import files
-from .navigation.open import close_navigation_experiment, is_navigation_manifest, open_navigation_experiment
-from .navigation.panel import NavigationPanel
+from .navigation.manifest import MODEL_TYPE as NAVIGATION_MODEL_TYPE
+from .navigation.manifest import is_navigation_manifest
 from .panels.banner import MessageBanner
 from .panels.param_panel import ParamPanel
 from .panels.protocols import default_manifest
@@ -101,7 +102,10 @@ class MainWindow(QMainWindow):
     """
 
     def __init__(self, path: str | Path | None = None, *, settings: Settings | None = None,
-                 warm_up: bool = True) -> None:
+                 warm_up: bool = True, defer_open: bool = False) -> None:
+        """``warm_up``: compile the engine's kernels in the background. ``defer_open``: build only the
+        window now, and start the warm-up and open the experiment in :meth:`open_initial` (what
+        :func:`app.main.main` does, so the window is on screen before the views are built)."""
         super().__init__()
         configure_pyqtgraph()
         self.settings = settings or Settings()
@@ -135,8 +139,25 @@ class MainWindow(QMainWindow):
         self._apply_default_layout()
         if not self._restore_layout():
             QTimer.singleShot(0, self, self._apply_default_sizes)
-        if warm_up:
+        self._initial_path, self._warm_up_pending = path, warm_up
+        if defer_open:
+            self.status.set_warning("Opening the experiment…")
+        else:
+            self.open_initial()
+
+    def open_initial(self) -> None:
+        """Open the experiment given at construction (else the default one), unless one is open already.
+
+        The views' plots take most of the window's construction time; :func:`app.main.main` calls this
+        right after the window's first paint, so the window appears first and fills a moment later.
+        """
+        if self._warm_up_pending:  # first: opening takes a snapshot, which must not compile here
+            self._warm_up_pending = False
             self.controller.warm_up()
+        path, self._initial_path = self._initial_path, None
+        if self.controller.simulation is not None:  # e.g. a recovered autosave was opened first
+            return
+        self.status.set_warning(None)
         opened = path is not None and self.open_path(path)
         if not opened and not self.open_path(resources.default_preset_path(), remember=False):
             self._load_experiment(default_manifest("CANN1D"), None)
@@ -413,7 +434,8 @@ class MainWindow(QMainWindow):
     def set_time_window(self, window: float | None) -> None:
         """Span of the scrolling views in simulated time; ``None``: follow the speed (auto)."""
         self.time_window = window
-        self.view_set.set_window(self._effective_window())
+        if self.view_set is not None:
+            self.view_set.set_window(self._effective_window())
 
     def _effective_window(self) -> float:
         if self.time_window is not None:
@@ -429,7 +451,8 @@ class MainWindow(QMainWindow):
         self.theme = apply_theme(QApplication.instance(), name)
         if self.view_set is not None:
             self.view_set.set_theme(self.theme)
-        navigation = self.findChild(NavigationPanel)
+        opener = _navigation_opener()
+        navigation = opener and self.findChild(opener.NavigationPanel)
         if navigation is not None:
             navigation.set_theme(self.theme)
         self.settings.set_theme(name)
@@ -497,6 +520,8 @@ class MainWindow(QMainWindow):
             return False
         if not is_navigation_manifest(manifest):
             return False
+        from .navigation.open import open_navigation_experiment
+
         try:
             open_navigation_experiment(self, manifest, path)
         except CannsEngineError as exc:
@@ -507,6 +532,12 @@ class MainWindow(QMainWindow):
         self._update_title()
         return True
 
+    def _close_navigation(self) -> None:
+        """Remove the path-integration experiment, if one is open."""
+        opener = _navigation_opener()
+        if opener is not None:
+            opener.close_navigation_experiment(self)
+
     def _show_basic_controls(self, visible: bool) -> None:
         """Show or hide the basic models' toolbar and parameter form (hidden for path integration)."""
         self.transport.setVisible(visible)
@@ -515,7 +546,7 @@ class MainWindow(QMainWindow):
     def _load_experiment(self, manifest: dict[str, Any], path: Path | None, *,
                          sim: Simulation | None = None) -> None:
         """Make ``manifest`` (with ``sim`` built from it) the current experiment."""
-        close_navigation_experiment(self)
+        self._close_navigation()
         self._show_basic_controls(True)
         if sim is None:
             sim = build_simulation(manifest, **SIM_OVERRIDES)
@@ -804,7 +835,7 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
-        close_navigation_experiment(self)
+        self._close_navigation()
         self.controller.shutdown()
         if self._replaying is not None:  # its result will never be shown
             self._replaying = None
@@ -817,9 +848,15 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+def _navigation_opener():
+    """:mod:`app.navigation.open` once loaded, else ``None``: it is imported when the first path-integration
+    experiment opens, so while it is absent no path-integration panel can exist."""
+    return sys.modules.get(f"{__package__}.navigation.open")
+
+
 def _can_show(model_type: str) -> bool:
     """Whether this window has views for ``model_type`` (the basic CANNs and path integration)."""
-    return family_of(model_type) is not None or model_type == "HierarchicalNetwork"
+    return family_of(model_type) is not None or model_type == NAVIGATION_MODEL_TYPE
 
 
 def _dropped_file(event) -> Path | None:

@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,9 @@ EXIT_AFTER_SHOWN_ENV = "CANNS_STUDIO_EXIT_AFTER_SHOWN"
 """Seconds to keep the first window open before closing it (measurements, smoke tests); unset: stay."""
 TIMING_PREFIX = "canns-studio: first window shown after"
 """Start of the stdout line printed when :data:`EXIT_AFTER_SHOWN_ENV` is set (scripts parse it)."""
+READY_PREFIX = "canns-studio: experiment ready after"
+"""Start of the second such line: when the window's content (``then`` of :func:`report_first_window`)
+was ready."""
 
 
 def _process_age() -> float:
@@ -109,8 +113,11 @@ def prepare_gui(debug: bool = False) -> Path:
     return log_path
 
 
-def report_first_window(window: Any) -> None:
+def report_first_window(window: Any, then: Callable[[], None] | None = None) -> None:
     """Log how long the process took to show ``window``; call it right after ``window.show()``.
+
+    ``then`` runs right after that first paint (the main window opens its experiment there), and the time
+    at which it returned is reported too (a line starting with :data:`READY_PREFIX`).
 
     The time is taken when the window is first exposed on screen and the event loop has painted it;
     the GUI thread's CPU time is logged beside it (on a busy machine the wall time is inflated by waiting
@@ -134,9 +141,15 @@ def report_first_window(window: Any) -> None:
         log.info("first window shown %.2f s after the process started (GUI thread's CPU time %.2f s)",
                  seconds, cpu)
         linger = os.environ.get(EXIT_AFTER_SHOWN_ENV)
+        if linger and sys.stdout is not None:
+            print(f"{TIMING_PREFIX} {seconds:.3f} s (GUI thread CPU {cpu:.3f} s)", flush=True)
+        if then is not None:
+            then()
+            ready, cpu = elapsed(), time.thread_time()
+            log.info("ready %.2f s after the process started (GUI thread's CPU time %.2f s)", ready, cpu)
+            if linger and sys.stdout is not None:
+                print(f"{READY_PREFIX} {ready:.3f} s (GUI thread CPU {cpu:.3f} s)", flush=True)
         if linger:
-            if sys.stdout is not None:
-                print(f"{TIMING_PREFIX} {seconds:.3f} s (GUI thread CPU {cpu:.3f} s)", flush=True)
             QTimer.singleShot(round(float(linger) * 1000), window, window.close)
 
     if handle is not None and not handle.isExposed():

@@ -48,6 +48,7 @@ EXE_NAME = "canns-studio"
 STEPS = 300
 CSV_COLUMNS = ("step", "t", "stim_pos", "decoded_pos")
 TIMING_PREFIX = "canns-studio: first window shown after"  # app.startup.TIMING_PREFIX
+READY_PREFIX = "canns-studio: experiment ready after"  # app.startup.READY_PREFIX
 WINDOW_TITLE = "CANN Studio"
 X11_PACKAGES = ["xvfb", "xauth", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-cursor0", "x11-utils",
                 "imagemagick", "xdotool"]
@@ -209,21 +210,23 @@ def movie(exe: Path, preset: Path, out: Path, home: Path, user: str | None) -> s
     return f"movie: 60 frames to MP4 ({size / 1024:.0f} KiB) in {seconds:.1f} s"
 
 
-def first_window_seconds(stdout: str) -> float:
+def reported_seconds(stdout: str, prefix: str, what: str) -> float:
     for line in stdout.splitlines():
-        if line.startswith(TIMING_PREFIX):
-            return float(line[len(TIMING_PREFIX):].split()[0])
-    raise CheckFailed(f"the app never reported its first window; stdout was:\n{stdout}")
+        if line.startswith(prefix):
+            return float(line[len(prefix):].split()[0])
+    raise CheckFailed(f"the app never reported {what}; stdout was:\n{stdout}")
 
 
 def gui_offscreen(exe: Path, session: Path, home: Path, user: str | None) -> str:
     env = clean_env(home, QT_QPA_PLATFORM="offscreen", CANNS_STUDIO_EXIT_AFTER_SHOWN=LINGER)
     done, wall = run([str(exe), str(session)], timeout=300, env=env, user=user)
-    shown = first_window_seconds(done.stdout)
+    shown = reported_seconds(done.stdout, TIMING_PREFIX, "its first window")
+    ready = reported_seconds(done.stdout, READY_PREFIX, "its experiment as open")
     log = home / ".local" / "state" / "canns-studio" / "log" / "canns-studio.log"
     if "first window shown" not in (log.read_text() if log.is_file() else ""):
         raise CheckFailed(f"the per-user log {log} is missing or lacks the start-up line")
-    return f"GUI offscreen: first window {shown:.2f} s after start (process {wall:.1f} s), log at {log}"
+    return (f"GUI offscreen: first window {shown:.2f} s after start, experiment open at {ready:.2f} s "
+            f"(process {wall:.1f} s), log at {log}")
 
 
 def ensure_x11_tools() -> None:
@@ -308,7 +311,7 @@ def gui_xvfb(exe: Path, session: Path, home: Path, user: str | None, shots: Path
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    shown = first_window_seconds(stdout)
+    shown = reported_seconds(stdout, TIMING_PREFIX, "its first window")
     colours = count_colours(shot)
     if colours < 16:
         raise CheckFailed(f"the screenshot {shot} looks blank ({colours} colours)")

@@ -307,3 +307,60 @@ def test_a_model_this_window_cannot_show_is_explained(window, tmp_path):
     assert "GridCellNetwork" in window.banner.message() and "cannot show" in window.banner.message()
     assert window.controller.simulation is before
     assert window.windowTitle() == "CANN Studio — Smooth tracking[*]"
+
+
+def test_deferred_opening_shows_the_window_first(qtbot, user_settings, no_dialogs, tmp_path):
+    """What ``app.main`` does: the window is painted before its views are built and the kernels warm
+    up; ``open_initial`` then opens the requested experiment (and does nothing if one is already open)."""
+    from app.main_window import MainWindow
+
+    preset = resources.preset_paths()[0]
+    window = MainWindow(preset, settings=user_settings, defer_open=True)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.controller.simulation is None and window.view_set is None
+    assert not window.controller.is_warming_up  # nothing competes with the first paint
+    assert "Opening" in window.status.warning.text()
+    window.set_time_window(10.0)  # the menus work before the views exist
+    window.open_initial()
+    assert window.controller.is_warming_up
+    qtbot.waitUntil(lambda: not window.controller.is_warming_up, timeout=180_000)
+    assert window.experiment_name == json.loads(preset.read_text())["name"]
+    assert window.view_set is not None and window.status.warning.text() == ""
+    assert all(view.frame is not None for view in window.views.values())
+    sim = window.controller.simulation
+    window.open_initial()  # a second call (e.g. after a recovered autosave opened) changes nothing
+    assert window.controller.simulation is sim
+    window.controller.shutdown()
+    window.close()
+
+
+def test_start_up_imports_leave_sessions_and_path_integration_for_later():
+    """h5py and the path-integration views cost ~0.35 s: the first window must not wait for them."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom PySide6.QtWidgets import QApplication\napp = QApplication([])\n"
+            "import app.main, app.main_window, canns_engine.sink\n"
+            "print(sorted(m for m in ('h5py', 'app.navigation.open', 'canns_engine.hierarchical',"
+            " 'canns_engine.session') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_file_handed_over_by_the_desktop_opens(qtbot, window):
+    """macOS opens a double-clicked session with a QFileOpenEvent instead of a command-line argument."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import open_files_from_the_desktop
+
+    open_files_from_the_desktop(QApplication.instance(), window)
+    preset = resources.presets_dir() / "tracking_2d.json"
+    QCoreApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(preset)))
+    qtbot.waitUntil(lambda: window.experiment_name == "2D tracking on a sheet")
+    assert window.controller.simulation.model.model_type == "CANN2D"
