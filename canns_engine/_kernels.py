@@ -135,7 +135,7 @@ def _profile(pos, z_min, z_range, period, c, gauss, fine, out):
 
 @part
 def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise,
-                dt_tau, dt_tau_v, m, sfa, cy, sy, drive, even, odd, proj):
+                dt_tau, dt_tau_v, m, sfa, cy, sy, drive, even, odd, proj, zero):
     """One step of every row of ``u`` (a ring is one row), given the rows' mode coefficients.
 
     ``table`` holds the cosine rows, then the sine rows. Row ``i``'s recurrent input is
@@ -192,6 +192,7 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
                     if sfa:
                         v[i, j] += dt_tau_v * (-v[i, j] + m * un)
                     drive[j] = un * un
+                    total += un * un
             for s in range(np.uint64(p_lo), np.uint64(p_hi)):  # fold the new u² into even and odd parts
                 even[s] = drive[s] + drive[back - s]
                 odd[s] = drive[s] - drive[back - s]
@@ -203,7 +204,7 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
                 odd[period // 2] = 0.0
             for q in range(0, width, 4):  # projection, four modes a sweep
                 x = even if q < n_cos else odd
-                a0 = a1 = a2 = a3 = 0.0
+                a0 = a1 = a2 = a3 = zero
                 for s in range(lo, hi):
                     a0 += x[s] * table[q, s]
                     a1 += x[s] * table[q + 1, s]
@@ -213,8 +214,6 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
                 proj[q + 1, i] += a1
                 proj[q + 2, i] += a2
                 proj[q + 3, i] += a3
-            for s in range(lo, hi):
-                total += even[s]
     return total
 
 
@@ -235,7 +234,7 @@ def _fold(x, period, even, odd):
 
 
 @part
-def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, even, odd, cy, sy, col):
+def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, even, odd, cy, sy, col, zero):
     """Per-row coefficients of ``gain · K U² K`` from the per-row projections of ``U²`` (a sheet).
 
     ``proj[q, i]`` is row ``i``'s projection on column mode ``q`` and ``weight`` the mode weights. For
@@ -249,7 +248,7 @@ def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, even, odd, cy, 
         _fold(proj[q], period, even, odd)
         for p in range(0, width, 4):  # project along the rows, four modes a sweep
             x = even if p < n_cos else odd
-            a0 = a1 = a2 = a3 = 0.0
+            a0 = a1 = a2 = a3 = zero
             for s in range(np.uint64(slots)):
                 a0 += x[s] * table[p, s]
                 a1 += x[s] * table[p + 1, s]
@@ -315,14 +314,16 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
     spacing = z_range / period
     has_noise = noise.shape[0] > 0
     # scratch, allocated once per chunk
-    proj = np.empty((width, rows))  # projections of each row's u² on the modes (mode-major)
-    coef = np.empty((width, rows))  # each row's recurrent input in the modes
+    # the recurrent product runs in the table's precision (float32 or float64), the state in float64
+    proj = np.empty((width, rows), table.dtype)  # projections of each row's u² on the modes (mode-major)
+    coef = np.empty((width, rows), table.dtype)  # each row's recurrent input in the modes
+    zero = np.zeros(1, table.dtype)[0]  # the start of a sum in the table's precision
     r_now = np.empty((rows, num))
-    col = np.empty(width)
-    cy = np.empty(slots)
-    sy = np.empty(slots)
-    even = np.empty(slots)
-    odd = np.empty(slots)
+    col = np.empty(width, table.dtype)
+    cy = np.empty(slots, table.dtype)
+    sy = np.empty(slots, table.dtype)
+    even = np.empty(slots, table.dtype)
+    odd = np.empty(slots, table.dtype)
     drive = np.empty(num)
     fine = np.empty(POWER_BLOCK)
     gauss = np.empty(period + 1)  # exp(-c (k Δ)²), the fixed factor of every input bump
@@ -367,11 +368,12 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
                 for q in range(width):
                     coef[q, 0] = proj[q, 0] * gain * norm * weight[q]
             else:
-                _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, even, odd, cy, sy, col)
+                _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, even, odd, cy, sy, col,
+                             zero)
         live = step >= 0
         s2 = _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof_x,
                          noise[max(step, 0)] if has_noise else r_now, has_noise, dt_tau if live else 0.0,
-                         dt_tau_v if live else 0.0, m, sfa, cy, sy, drive, even, odd, proj)
+                         dt_tau_v if live else 0.0, m, sfa, cy, sy, drive, even, odd, proj, zero)
         if not live:
             continue
         recording = (step0 + step + 1) % rec_every == 0

@@ -3,8 +3,10 @@
 A :class:`Recording` keeps every ``record_every``-th state (``u``, ``inp``, ``v`` for SFA) when
 ``record="full"``, and always the per-step summary table (``analysis.SUMMARY_FIELDS_*``: stimulus and
 decoded position, error, bump height and width, total activity). Summary-only recordings cost a few
-numbers per recorded step, so arbitrarily long runs fit in memory. ``max_bytes`` bounds the in-memory
-size: the run stops with a clear error before exceeding it.
+numbers per recorded step, so arbitrarily long runs fit in memory: the summary columns are kept as float32
+(32 bytes a step in 2D; their values are read-outs of a state that is itself only promised to 1e-6) and the
+step indices of a chunk as a ``range``. ``max_bytes`` bounds the in-memory size: the run stops with a clear
+error before exceeding it.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from .errors import ConfigError
 
 RECORD_MODES = ("full", "summary", "none")
 
+SUMMARY_DTYPE = np.float32
+"""Storage type of the summary columns (float32 resolves a position on the ring to ~2e-7 rad)."""
+
 
 class Recording:
     """Arrays of a run: ``t``, ``step``, ``u``, ``inp``, ``v`` and the summary columns by name.
 
     Attributes are concatenated on access (``rec.u`` has shape ``(n, num)`` or ``(n, L, L)``); summary
     columns are attributes too (``rec.decoded_pos``, ``rec.error``, …) and ``rec.summary`` is the
-    ``(n, fields)`` table.
+    ``(n, fields)`` table (float32, :data:`SUMMARY_DTYPE`).
 
     With a ``sink`` attached (:meth:`attach_sink`), rows go to it instead of memory and the attributes
     read them back from it.
@@ -73,8 +78,8 @@ class Recording:
         ``max_bytes``."""
         if self.max_bytes is None or self.sink is not None:
             return
-        per_row = 8 * (len(self.fields) + 1 + (state_size * (3 if self.sfa else 2)
-                                               if self.full else 0))
+        per_row = np.dtype(SUMMARY_DTYPE).itemsize * len(self.fields) + (
+            8 * state_size * (3 if self.sfa else 2) if self.full else 0)
         if self.nbytes + rows * per_row > self.max_bytes:
             if Recording.spill is not None:
                 self.attach_sink(Recording.spill(self))
@@ -84,18 +89,20 @@ class Recording:
                 f"{len(self):,} rows; record every n-th step (record_every), keep summaries only "
                 f"(record='summary') or stream to a file", param="max_bytes")
 
-    def append(self, step: np.ndarray, summary: np.ndarray, u: np.ndarray | None = None,
+    def append(self, step: np.ndarray | range, summary: np.ndarray, u: np.ndarray | None = None,
                inp: np.ndarray | None = None, v: np.ndarray | None = None) -> None:
-        """Add a chunk of recorded rows (arrays are taken over, not copied)."""
+        """Add a chunk of recorded rows (state arrays are taken over, not copied; ``step`` may be a
+        ``range``, kept as such; the summary is stored as float32)."""
         if len(step) == 0:
             return
         if self.sink is not None:
-            self.sink.append(step=step, summary=summary, u=u, inp=inp, v=v)
+            self.sink.append(step=np.asarray(step), summary=summary, u=u, inp=inp, v=v)
             return
+        summary = np.asarray(summary, dtype=SUMMARY_DTYPE)
         for name, arr in (("step", step), ("summary", summary), ("u", u), ("inp", inp), ("v", v)):
             if arr is not None:
                 self._chunks[name].append(arr)
-                self.nbytes += arr.nbytes
+                self.nbytes += arr.nbytes if isinstance(arr, np.ndarray) else 0
         self._cache.clear()
 
     def attach_sink(self, sink: Any) -> None:
@@ -113,7 +120,8 @@ class Recording:
 
     def _joined(self, name: str) -> np.ndarray:
         if self.sink is not None and name in self.sink:
-            return self.sink.read(name)
+            data = self.sink.read(name)
+            return np.asarray(data, dtype=SUMMARY_DTYPE) if name == "summary" else data
         if name not in self._cache:
             chunks = self._chunks[name]
             if not chunks:
@@ -122,8 +130,11 @@ class Recording:
                            else f"the run recorded summaries only (record={self.record!r})")
                     raise AttributeError(f"no {name} in this recording: {why}")
                 width = {"step": (), "summary": (len(self.fields),)}[name]
-                self._cache[name] = np.zeros((0, *width))
+                self._cache[name] = np.zeros((0, *width), dtype=np.int64 if name == "step" else
+                                             SUMMARY_DTYPE)
             else:
+                chunks = [np.arange(c.start, c.stop, c.step) if isinstance(c, range) else c
+                          for c in chunks]
                 self._cache[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
                 self._chunks[name] = [self._cache[name]]
         return self._cache[name]

@@ -236,7 +236,7 @@ class Simulation:
                 k = k % total
             active = k < total
             ka = k[active]
-            pos[active] = self.task.stim_pos[ka]
+            pos[active] = self.task.positions(ka)
             amp[active] = np.where(self.task.stim_on[ka], model.A, 0.0)
             noisy[active] = self.task.noise_level > 0
         ov = self._override
@@ -316,8 +316,7 @@ class Simulation:
                                else self._no_stimulus())
         if rec is not None and recorded:
             first = (self.step_index // every + 1) * every - 1
-            steps = first + every * np.arange(recorded)
-            rec.append(steps, out_sum[:recorded],
+            rec.append(range(first, first + every * recorded, every), out_sum[:recorded],
                        *(out_u[:recorded], out_inp[:recorded]) if full else (None, None),
                        v=out_v[:recorded] if full and model.sfa else None)
         self.step_index += done

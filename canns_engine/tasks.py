@@ -63,9 +63,31 @@ class Task:
         self.seed = seed
         self.shape = cann_instance.shape
 
-    # Set by subclasses: positions (steps, ndim) and on-flags (steps,).
-    stim_pos: np.ndarray
+    # Set by subclasses: on-flags (steps,), and either the positions (``stim_pos``, shape (steps, ndim))
+    # or a rule for them (``_positions``), so a long protocol needs no per-step position array.
     stim_on: np.ndarray
+    _stim_pos: np.ndarray | None = None
+
+    @property
+    def stim_pos(self) -> np.ndarray:
+        """Stimulus position of every step, shape ``(steps, ndim)`` (built on first access; a run reads
+        the positions chunk by chunk through :meth:`positions` instead)."""
+        if self._stim_pos is None:
+            self._stim_pos = self._positions(np.arange(self.total_steps))
+        return self._stim_pos
+
+    @stim_pos.setter
+    def stim_pos(self, value: np.ndarray) -> None:
+        self._stim_pos = np.asarray(value, dtype=float)
+
+    def positions(self, steps: np.ndarray) -> np.ndarray:
+        """Stimulus positions of the steps ``steps`` (indices into the protocol), shape ``(n, ndim)``."""
+        if self._stim_pos is not None:
+            return self._stim_pos[steps]
+        return self._positions(np.asarray(steps))
+
+    def _positions(self, steps: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     @property
     def total_steps(self) -> int:
@@ -96,6 +118,21 @@ class Task:
                 data[i] += self.noise_level * model.A * rng.standard_normal(self.shape)
         self.data = data
         return data
+
+
+def _linspace_at(start: float, stop: float, num: int, j: np.ndarray) -> np.ndarray:
+    """``np.linspace(start, stop, num)[j]`` without building the whole array (numpy's arithmetic)."""
+    div = num - 1
+    delta = stop - start
+    if div > 0:
+        step = delta / div
+        y = j / div * delta if step == 0 else j * step
+    else:
+        y = j * delta
+    y = y + start
+    if num > 1:
+        y[j == num - 1] = stop
+    return y
 
 
 def _steps(total: float, time_step: float) -> int:
@@ -133,19 +170,28 @@ class SmoothTracking1D(Task):
         if total < 1:
             raise ConfigError(f"the task lasts {sum(self.duration):g}, shorter than one step",
                               param="duration")
-        pos = np.zeros((total, self.ndim))
+        self._segments = []  # (first step, steps, from, to) of every non-empty segment
         start = 0
         for i, d in enumerate(self.duration):
             n = int(d / self.time_step)
-            if n == 0:
-                continue
-            for axis in range(self.ndim):
-                pos[start:start + n, axis] = np.linspace(self.Iext[i][axis], self.Iext[i + 1][axis],
-                                                         n)
+            if n:
+                self._segments.append((start, n, self.Iext[i], self.Iext[i + 1]))
             start += n
-        pos[start:] = self.Iext[-1]
-        self.stim_pos = pos
         self.stim_on = np.ones(total, dtype=bool)
+
+    def _positions(self, steps: np.ndarray) -> np.ndarray:
+        """``linspace(from, to, n)`` per segment, evaluated at ``steps`` only (bit for bit numpy's
+        formula), and the last key position after the segments."""
+        out = np.empty((len(steps), self.ndim))
+        out[:] = self.Iext[-1]
+        for start, n, p0, p1 in self._segments:
+            inside = (steps >= start) & (steps < start + n)
+            if not inside.any():
+                continue
+            j = (steps[inside] - start).astype(float)
+            for axis in range(self.ndim):
+                out[inside, axis] = _linspace_at(p0[axis], p1[axis], n, j)
+        return out
 
     def _spec(self) -> dict[str, Any]:
         return {"Iext": [p.tolist() if self.ndim > 1 else float(p[0]) for p in self.Iext],
@@ -179,11 +225,13 @@ class PopulationCoding1D(Task):
         total = _steps(total_time, self.time_step)
         if total < 1:
             raise ConfigError("the task is shorter than one step", param="duration")
-        self.stim_pos = np.tile(self.Iext, (total, 1))
         self.stim_on = np.zeros(total, dtype=bool)
         start = int(self.before_duration / self.time_step)
         stop = int((total_time - self.after_duration) / self.time_step)
         self.stim_on[start:stop] = True
+
+    def _positions(self, steps: np.ndarray) -> np.ndarray:
+        return np.tile(self.Iext, (len(steps), 1))
 
     def _spec(self) -> dict[str, Any]:
         return {"before_duration": self.before_duration, "after_duration": self.after_duration,
@@ -216,8 +264,10 @@ class TemplateMatching1D(Task):
         total = _steps(self.duration, self.time_step)
         if total < 1:
             raise ConfigError("the task is shorter than one step", param="duration")
-        self.stim_pos = np.tile(self.Iext, (total, 1))
         self.stim_on = np.ones(total, dtype=bool)
+
+    def _positions(self, steps: np.ndarray) -> np.ndarray:
+        return np.tile(self.Iext, (len(steps), 1))
 
     def _spec(self) -> dict[str, Any]:
         return {"Iext": self.Iext.tolist() if self.ndim > 1 else float(self.Iext[0]),
