@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self._pulse_target: Any = None
         self._replay = None  # the worker re-running a saved session, and what it re-runs
         self._replaying: files.OpenedExperiment | None = None
+        self._navigation_pending: tuple[dict[str, Any], Path] | None = None  # being built in a worker
         self.setAcceptDrops(True)
         self.setWindowIcon(QIcon(str(resources.icon_path("canns-studio.svg"))))
         self.setDockNestingEnabled(True)
@@ -136,8 +137,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self.theme = self.set_theme(self.settings.theme())
         self.resize(*DEFAULT_SIZE)
-        self._apply_default_layout()
-        if not self._restore_layout():
+        if not self._restore_layout():  # (restoring over the default layout left a stray tab bar on
+            self._apply_default_layout()  # top of the menu bar: Qt keeps the default's tab groups)
             QTimer.singleShot(0, self, self._apply_default_sizes)
         self._initial_path, self._warm_up_pending = path, warm_up
         if defer_open:
@@ -466,6 +467,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if not self._confirm_discard():
             return False
+        self._navigation_pending = None  # a path-integration experiment still being built is not shown
         if path.suffix == ".json" and self._open_navigation(path):
             if remember:
                 self.settings.add_recent_file(path)
@@ -520,17 +522,41 @@ class MainWindow(QMainWindow):
             return False
         if not is_navigation_manifest(manifest):
             return False
+        from .navigation.controller import build_navigation
+
+        self.controller.stop(wait=True)
+        self.status.set_warning("Preparing path integration… (its first use compiles its kernels, which "
+                                "can take half a minute)")
+        self.status.busy.show()
+        self._navigation_pending = (manifest, path)  # a later open_path supersedes it
+        WorkerGC.hold()
+        create_worker(build_navigation, manifest, _start_thread=True,
+                      _connect={"returned": self._on_navigation_built, "errored": self._on_navigation_failed})
+        return True
+
+    def _on_navigation_built(self, sim) -> None:
+        """Show the path-integration experiment built in the background (unless superseded)."""
+        WorkerGC.release()
+        pending, self._navigation_pending = self._navigation_pending, None
+        self.status.busy.hide()
+        self.status.set_warning(None)
+        if pending is None:
+            return
         from .navigation.open import open_navigation_experiment
 
-        try:
-            open_navigation_experiment(self, manifest, path)
-        except CannsEngineError as exc:
-            self.banner.show_message(f"Could not open the experiment: {exc}")
-            return True
+        manifest, path = pending
+        open_navigation_experiment(self, manifest, path, sim=sim)
         self.experiment_name, self.path = manifest.get("name") or "Path integration", path
         self._show_basic_controls(False)  # the panel has its own transport; the basic form does not apply
         self._update_title()
-        return True
+
+    def _on_navigation_failed(self, exc: Exception) -> None:
+        WorkerGC.release()
+        pending, self._navigation_pending = self._navigation_pending, None
+        self.status.busy.hide()
+        self.status.set_warning(None)
+        if pending is not None:
+            self.banner.show_message(f"Could not open the experiment: {exc}")
 
     def _close_navigation(self) -> None:
         """Remove the path-integration experiment, if one is open."""
@@ -840,6 +866,7 @@ class MainWindow(QMainWindow):
         if self._replaying is not None:  # its result will never be shown
             self._replaying = None
             WorkerGC.release()
+        self._navigation_pending = None  # a path-integration build still running is not shown
         if self.isFullScreen():
             self.showNormal()
         self.settings.set_geometry(self.saveGeometry())

@@ -9,7 +9,7 @@ widget. A running basic-model simulation of the window (``window.controller``) i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
@@ -17,6 +17,9 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 from ..theme import DARK
 from .controller import NavigationController, build_navigation
 from .panel import NavigationPanel
+
+if TYPE_CHECKING:
+    from canns_engine.hierarchical import NavigationSimulation
 
 DOCK_NAME = "dock_navigation"
 
@@ -35,8 +38,10 @@ class NavigationDock(QDockWidget):
 
 
 def open_navigation_experiment(window: QMainWindow, manifest: dict[str, Any],
-                               path: str | Path | None = None) -> NavigationPanel:
-    """Build the experiment of ``manifest`` and show it in ``window``; returns its panel.
+                               path: str | Path | None = None, *,
+                               sim: NavigationSimulation | None = None) -> NavigationPanel:
+    """Build the experiment of ``manifest`` (unless ``sim``, built from it, is given) and show it in
+    ``window``; returns its panel.
 
     Parameters
     ----------
@@ -46,13 +51,16 @@ def open_navigation_experiment(window: QMainWindow, manifest: dict[str, Any],
         A "HierarchicalNetwork" preset or session manifest.
     path : str or Path, optional
         Where it came from (the panel's ``source_path``).
+    sim : NavigationSimulation, optional
+        ``build_navigation(manifest)``, when already built (the main window builds it in a worker: the
+        first build compiles the hierarchical kernels, which takes up to half a minute).
 
     Raises
     ------
     ConfigError
         For a manifest the engine refuses (nothing in the window changes then).
     """
-    controller = NavigationController(build_navigation(manifest))
+    controller = NavigationController(build_navigation(manifest) if sim is None else sim)
     close_navigation_experiment(window)
     basic = getattr(window, "controller", None)
     if basic is not None:

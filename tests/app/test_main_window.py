@@ -175,7 +175,7 @@ def test_every_preset_opens_from_the_welcome_page(qtbot, window):
     for card in cards:
         before = window.controller.simulation
         qtbot.mouseClick(card.open_button, Qt.MouseButton.LeftButton)
-        assert window.experiment_name == card.info.name
+        qtbot.waitUntil(lambda name=card.info.name: window.experiment_name == name, timeout=120_000)
         assert not window.banner.message()
         if card.info.model_type == "HierarchicalNetwork":  # its own panel; the basic simulation waits
             assert window.findChild(NavigationPanel) is not None
@@ -274,6 +274,42 @@ def test_dock_layout_is_remembered_and_can_be_reset(make_window):
     assert second.docks["connectivity"].isHidden()
     second.reset_layout()
     assert not second.docks["connectivity"].isHidden()
+
+
+def test_a_restored_layout_leaves_no_stray_tab_bar_over_the_menus(tmp_path):
+    """Restoring a saved layout over the default one used to leave the default's tab bar
+    ("Connectivity | Adaptation") painted on top of the File/Edit menus from the second start on.
+    Run in a fresh process: inside this test session's QApplication the stray bar does not appear."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"""
+import time
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QTabBar
+app = QApplication([])
+from app.main_window import MainWindow
+from app.settings import Settings
+settings = Settings(QSettings({str(tmp_path / "layout.ini")!r}, QSettings.Format.IniFormat))
+def start():
+    window = MainWindow(None, settings=settings, warm_up=False)
+    window.show()
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        app.processEvents()
+    return window
+start().close()  # saves its layout
+window = start()
+menus = window.menuBar().geometry().bottom()
+print([[bar.tabText(i) for i in range(bar.count())] for bar in window.findChildren(QTabBar)
+       if bar.isVisible() and bar.count() and bar.mapTo(window, bar.rect().topLeft()).y() <= menus])
+window.controller.shutdown()
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_dropping_a_preset_opens_it(qtbot, window):

@@ -9,8 +9,10 @@ def test_path_integration_preset_opens_its_panel_and_a_basic_preset_restores_the
     activity = window.docks["activity"]
     assert activity.isVisible()
     assert window.open_path(resources.presets_dir() / "path_integration.json")
+    assert "Preparing path integration" in window.status.warning.text()  # built in a worker
+    qtbot.waitUntil(lambda: window.findChild(NavigationPanel) is not None, timeout=120_000)
     panel = window.findChild(NavigationPanel)
-    assert panel is not None and panel.isVisible()
+    assert panel.isVisible() and window.status.warning.text() == ""
     assert not activity.isVisible()  # the basic views make room
     assert not window.docks["parameters"].isVisible() and not window.transport.isVisible()
     assert window.experiment_name == "Path integration"
@@ -21,3 +23,19 @@ def test_path_integration_preset_opens_its_panel_and_a_basic_preset_restores_the
     qtbot.waitUntil(lambda: window.findChild(NavigationPanel) is None)
     assert activity.isVisible() and window.experiment_name != "Path integration"
     assert window.docks["parameters"].isVisible() and window.transport.isVisible()
+
+
+def test_the_window_stays_responsive_while_path_integration_is_built(qtbot, make_window):
+    """The first build compiles the hierarchical kernels (~30 s on a cold cache): it happens in a worker,
+    the event loop keeps running, and opening something else meanwhile wins."""
+    window = make_window()
+    assert window.open_path(resources.presets_dir() / "path_integration.json")
+    assert window._navigation_pending is not None  # open_path returned before the build finished
+    assert window.status.busy.isVisible()
+    assert window.open_path(resources.presets_dir() / "tracking_2d.json")  # supersedes it
+    assert window.experiment_name == "2D tracking on a sheet"
+    qtbot.waitUntil(lambda: window._navigation_pending is None and not window.status.busy.isVisible(),
+                    timeout=120_000)
+    qtbot.wait(100)
+    assert window.findChild(NavigationPanel) is None
+    assert window.docks["activity"].isVisible() and window.experiment_name == "2D tracking on a sheet"
