@@ -26,7 +26,6 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from canns_engine import CannsEngineError
-from canns_engine.session import load_session, save_session
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +121,8 @@ class AutosaveService(QObject):
             return False
         view = self.window.view_options() if hasattr(self.window, "view_options") else {}
         try:
+            from canns_engine.session import save_session  # h5py: on first use, not at start-up
+
             save_session(self.path, sim, recording=False, view=view,
                          name=getattr(self.window, "experiment_name", "Untitled experiment"),
                          description=getattr(self.window, "experiment_description", ""))
@@ -155,6 +156,8 @@ def offer_recovery(window: QWidget, folder: Path, *, ask: Any = None) -> Path | 
         return None
     newest, _ = orphans[0]
     try:
+        from canns_engine.session import load_session
+
         loaded = load_session(newest, states=False)
         what = (f"“{loaded.manifest['name']}”, {loaded.steps:,} steps with {len(loaded.events)} edit(s)")
     except CannsEngineError as exc:

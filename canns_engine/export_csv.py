@@ -7,7 +7,7 @@ delimiter=",")``) and spreadsheets read them without options. Missing values (no
 bit. Units and descriptions go to a sidecar ``<name>.units.csv`` (``column,unit,description``).
 
 Files are written a block of rows at a time (bounded memory, also for recordings streamed to disk)
-and atomically (:func:`canns_engine.session.atomic_output`).
+and atomically (:func:`canns_engine.atomic.atomic_output`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_output
 from .recording import Recording
-from .session import atomic_output
 from .sink import UNITS, rows
 
 BLOCK_ROWS = 2048

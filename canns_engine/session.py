@@ -19,13 +19,11 @@ becomes a :class:`SessionFormatError` naming the file.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import math
 import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from .atomic import atomic_output
 from .errors import ConfigError, SessionFormatError
 from .manifest import (
     FORMAT,
@@ -101,44 +100,6 @@ class LoadedSession:
 
 
 # -- writing -------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` in one step.
-
-    The temporary file is flushed to disk (``fsync``) before ``os.replace``, so a crash at any moment
-    leaves either the old file or the new one, never a mix; on an exception it is removed.
-    """
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp, mode)
-        _fsync(tmp)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open folders; NTFS journals the rename itself
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _text_dataset(group: h5py.Group, name: str, texts: str | list[str]) -> None:
     """Store text as fixed-length UTF-8 strings, so a reader knows the size before reading."""
     encoded = [t.encode("utf-8") for t in ([texts] if isinstance(texts, str) else texts)]

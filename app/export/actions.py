@@ -24,7 +24,6 @@ from canns_engine import CannsEngineError
 from canns_engine.export_csv import write_activity_csv, write_summary_csv
 from canns_engine.manifest import build_simulation, manifest_of
 from canns_engine.script import script_of
-from canns_engine.session import load_session
 
 from .dialogs import ImageDialog, MovieDialog, ask_image_path
 from .frames import run_until
@@ -111,6 +110,8 @@ class ExportActions(QObject):
             settings = dialog.settings()
             source = dialog.source_path()
             if source is not None:
+                from canns_engine.session import load_session  # h5py: not at start-up
+
                 loaded = load_session(source)
                 frames, total = movie_source(settings, loaded.manifest, loaded.events,
                                              recording=loaded.recording, steps=loaded.steps)

@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
-from canns_engine.session import atomic_output
+from canns_engine.atomic import atomic_output
 
 from ..theme import LIGHT
 

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from canns_engine.session import atomic_output
+from canns_engine.atomic import atomic_output
 
 FORMATS = {".mp4": "mp4", ".gif": "gif"}
 MP4_OPTIONS = {"preset": "superfast", "crf": "20"}
