@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app.setWindowIcon(QIcon(str(resources.icon_path("canns-studio.svg"))))
     app.setDesktopFileName("canns-studio")  # Wayland/taskbars find the icon by the .desktop name
-    app.aboutToQuit.connect(lambda: _await_workers(WorkerBase))
+    stragglers: list[bool] = []
+    app.aboutToQuit.connect(lambda: stragglers.append(not _await_workers(WorkerBase)))
     spill_to_disk()  # a very long run continues on disk instead of filling memory
 
     from .main_window import MainWindow
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     import shiboken6
 
     shiboken6.delete(window)  # now, not at interpreter exit (widgets alive then crash the process)
+    if any(stragglers):
+        _exit_now(code)
     return code
 
 
@@ -74,14 +77,34 @@ def open_files_from_the_desktop(app, window) -> None:
     app.installEventFilter(FileOpenFilter(window))  # parented: removed with the window
 
 
-def _await_workers(worker_base) -> None:
-    """Give running workers 3 s to stop at quit; one still compiling kernels must not block the exit."""
+def _await_workers(worker_base) -> bool:
+    """Give running workers 3 s to stop at quit; False if one is still busy (compiling kernels)."""
     try:
         worker_base.await_workers(msecs=3000)
     except RuntimeError as exc:  # superqt: "Workers did not quit gracefully"
         import logging
 
         logging.getLogger(__name__).warning("quitting with a worker still busy: %s", exc)
+        return False
+    return True
+
+
+def _exit_now(code: int) -> None:
+    """End the process without waiting for a worker that is still compiling kernels.
+
+    numba's compilation cannot be interrupted, and Qt's thread pool would keep the process alive until
+    it ends (up to a minute on a first start). Everything worth keeping is saved by now (settings and
+    autosave at close), and numba writes its cache files atomically (temporary file, then rename), so
+    abandoning the compilation loses only that work.
+    """
+    import logging
+    import os
+
+    logging.getLogger(__name__).warning("exiting without waiting for the kernel compilation to finish")
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

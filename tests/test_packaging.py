@@ -315,3 +315,19 @@ def test_smoke_test_parses_the_lines_the_app_prints() -> None:
     assert smoke.reported_seconds(stdout, smoke.READY_PREFIX, "x") == 2.5
     with pytest.raises(smoke.CheckFailed, match="never reported its first window"):
         smoke.reported_seconds("nothing", smoke.TIMING_PREFIX, "its first window")
+
+
+@pytest.mark.gui
+def test_closing_during_the_first_compilation_exits_at_once(tmp_path) -> None:
+    """A first start compiles the kernels for ~15–60 s; closing the window meanwhile must end the process
+    (Qt's thread pool used to keep it alive until the compilation finished, then report a crash)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_STATE_HOME": str(tmp_path / "state"), startup.EXIT_AFTER_SHOWN_ENV: "0.2"}
+    env.pop("NUMBA_CACHE_DIR", None)  # an empty per-user cache: everything compiles
+    done = subprocess.run([sys.executable, "-m", "app"], capture_output=True, text=True, timeout=600, env=env,
+                          cwd=REPO)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "exiting without waiting for the kernel compilation" in output
+    assert "CRITICAL" not in output and "Traceback" not in output
