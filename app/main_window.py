@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self._replay = None  # the worker re-running a saved session, and what it re-runs
         self._replaying: files.OpenedExperiment | None = None
         self._navigation_pending: tuple[dict[str, Any], Path] | None = None  # being built in a worker
+        self._navigation_manifest: dict[str, Any] | None = None  # the path-integration experiment shown
         self.setAcceptDrops(True)
         self.setWindowIcon(QIcon(str(resources.icon_path("canns-studio.svg"))))
         self.setDockNestingEnabled(True)
@@ -546,6 +547,8 @@ class MainWindow(QMainWindow):
 
         manifest, path = pending
         open_navigation_experiment(self, manifest, path, sim=sim)
+        self._navigation_manifest = manifest
+        self.menu_export.setEnabled(False)  # the exports draw the basic views
         self.experiment_name, self.path = manifest.get("name") or "Path integration", path
         self._show_basic_controls(False)  # the panel has its own transport; the basic form does not apply
         self._update_title()
@@ -563,6 +566,8 @@ class MainWindow(QMainWindow):
         opener = _navigation_opener()
         if opener is not None:
             opener.close_navigation_experiment(self)
+        self._navigation_manifest = None
+        self.menu_export.setEnabled(True)
 
     def _show_basic_controls(self, visible: bool) -> None:
         """Show or hide the basic models' toolbar and parameter form (hidden for path integration)."""
@@ -604,13 +609,16 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         stem = self.experiment_name.replace(" ", "_").lower()
-        suggestion = str(Path.home() / (stem + files.SESSION_SUFFIX))
+        suffix = files.SESSION_SUFFIX if self._navigation_manifest is None else files.PRESET_SUFFIX
+        suggestion = str(Path.home() / (stem + suffix))
         path = files.ask_save_path(self, suggestion)
         return path is not None and self.save_to(path)
 
     def save_to(self, path: str | Path) -> bool:
         """Write the experiment to ``path`` (``.canns`` session or ``.json`` preset); pauses meanwhile."""
         path = Path(path)
+        if self._navigation_manifest is not None:
+            return self._save_navigation(path)
         running = self.controller.is_running
         self.controller.stop(wait=True)
         try:
@@ -622,12 +630,31 @@ class MainWindow(QMainWindow):
         finally:
             if running:
                 self.controller.start()
+        self._saved_as(path)
+        return True
+
+    def _save_navigation(self, path: Path) -> bool:
+        """Save the path-integration experiment: as a ``.json`` preset (network, walk and seed)."""
+        if path.suffix.lower() != files.PRESET_SUFFIX:
+            self.banner.show_message(f"Could not save to {path}: a path-integration experiment is saved as a "
+                                     ".json preset (its network, walk and seed); .canns sessions hold the "
+                                     "basic models only. Nothing was changed.")
+            return False
+        manifest = {**self._navigation_manifest, "name": self.experiment_name}
+        try:
+            files.save_manifest(path, manifest)
+        except OSError as exc:
+            self.banner.show_message(f"Could not save to {path}: {exc}. Nothing was changed.")
+            return False
+        self._saved_as(path)
+        return True
+
+    def _saved_as(self, path: Path) -> None:
         self.path = path
         self.undo_stack.setClean()
         self.settings.add_recent_file(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
         self._update_title()
-        return True
 
     def _confirm_discard(self) -> bool:
         """Ask before an unsaved, edited experiment is replaced. True: go ahead."""

@@ -97,6 +97,16 @@ def save_experiment(path: str | Path, sim: Simulation, *, name: str, description
         session.save_session(path, sim, name=name, description=description, view=view)
 
 
+def save_manifest(path: str | Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest`` as it is to a ``.json`` file, atomically (for experiments whose manifests the
+    basic models' validation does not cover, such as path integration)."""
+    from canns_engine.atomic import atomic_output
+
+    text = json.dumps(manifest, indent=2) + "\n"
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 def ask_open_path(parent: QWidget, folder: str = "") -> Path | None:
     """File ▸ Open dialog."""
     path, _ = QFileDialog.getOpenFileName(parent, "Open experiment", folder, OPEN_FILTER)

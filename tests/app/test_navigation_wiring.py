@@ -39,3 +39,27 @@ def test_the_window_stays_responsive_while_path_integration_is_built(qtbot, make
     qtbot.wait(100)
     assert window.findChild(NavigationPanel) is None
     assert window.docks["activity"].isVisible() and window.experiment_name == "2D tracking on a sheet"
+
+
+def test_a_path_integration_experiment_saves_as_a_preset_and_opens_again(qtbot, make_window, tmp_path):
+    """Save writes the path-integration experiment (never the hidden basic one); exports, which draw the
+    basic views, are off while it is shown."""
+    import json
+
+    window = make_window()
+    preset = resources.presets_dir() / "path_integration.json"
+    window.open_path(preset)
+    qtbot.waitUntil(lambda: window.findChild(NavigationPanel) is not None, timeout=120_000)
+    assert not window.menu_export.isEnabled()
+    assert not window.save_to(tmp_path / "walk.canns")
+    assert ".json preset" in window.banner.message() and not (tmp_path / "walk.canns").exists()
+    assert window.save_to(tmp_path / "walk.json")
+    assert json.loads((tmp_path / "walk.json").read_text()) == json.loads(preset.read_text())
+    assert window.path == tmp_path / "walk.json"
+
+    assert window.open_path(resources.presets_dir() / "smooth_tracking.json")
+    qtbot.waitUntil(lambda: window.findChild(NavigationPanel) is None)
+    assert window.menu_export.isEnabled()
+    assert window.open_path(tmp_path / "walk.json")
+    qtbot.waitUntil(lambda: window.findChild(NavigationPanel) is not None, timeout=120_000)
+    assert window.experiment_name == json.loads(preset.read_text())["name"]
