@@ -79,8 +79,8 @@ class KymographView(_HeatmapView):
         self.window = DEFAULT_WINDOW
         self._buffer: KymographBuffer | None = None
         self._traces = TraceBuffer(2)
-        self.stim_curve = self.plot.plot(connect="finite")
-        self.decoded_curve = self.plot.plot(connect="finite")
+        self.stim_curve = self.add_curve(self.plot, connect="finite")
+        self.decoded_curve = self.add_curve(self.plot, connect="finite")
         self.set_legend([("decoded bump", "decoded", "line"), ("stimulus", "stimulus", "thin")])
         self._apply_theme(self.theme)
 
@@ -114,11 +114,10 @@ class KymographView(_HeatmapView):
     def _draw(self, frame: Frame) -> None:
         x = frame.x
         z_min, z_range = float(x[0]), float(x[-1] - x[0])
-        got = self._buffer.image() if self._buffer is not None else None
+        stride = max(1, len(x) // MAX_IMAGE_ROWS)  # no more rows than the screen shows
+        got = self._buffer.image(stride) if self._buffer is not None else None
         if got is not None:
             data, t0 = got
-            stride = max(1, len(x) // MAX_IMAGE_ROWS)  # no more rows than the screen shows
-            data = data[::stride]
             # rows are neurons: centre each row on its neuron (first and last share one angle)
             drow = z_range * stride / (len(x) - 1)
             rect = QRectF(t0, z_min - drow / 2, data.shape[1] * self._buffer.dt_col, drow * len(data))

@@ -24,13 +24,14 @@ class AdaptationView(FrameView):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot = self.add_plot(0, 0, x=("position x", "rad"), y=("u, v", "a.u."))
-        self.u_curve = self.plot.plot()
-        self.v_curve = self.plot.plot(fillLevel=0.0)
+        self.u_curve = self.add_curve(self.plot)
+        self.v_curve = self.add_curve(self.plot, fillLevel=0.0)
         self.decoded_line = pg.InfiniteLine(angle=90, movable=False)
         self.plot.addItem(self.decoded_line, ignoreBounds=True)
         self.note = pg.TextItem(anchor=(0.5, 0.5))
         self.note.setParentItem(self.plot.vb)
         self._levels = LevelTracker()
+        self._note: str | None = None
         self.plot.vb.sigResized.connect(self._on_plot_resized)
         self._apply_theme(self.theme)
 
@@ -48,12 +49,15 @@ class AdaptationView(FrameView):
     def _draw(self, frame: Frame) -> None:
         s = section_of(frame)
         has_v = s.v is not None
-        self.note.setText("" if has_v else f"{frame.model_type} has no adaptation.\n"
-                          "Choose an SFA model (CANN1D_SFA, CANN2D_SFA) to see v(x).")
-        for item in (self.u_curve, self.v_curve):
-            item.setVisible(has_v)
-        self.set_legend([("synaptic input u", "u", "line"), ("adaptation v", "v", "area"),
-                         ("decoded bump", "decoded", "│")] if has_v else [])
+        note = "" if has_v else (f"{frame.model_type} has no adaptation.\n"
+                                 "Choose an SFA model (CANN1D_SFA, CANN2D_SFA) to see v(x).")
+        if note != self._note:  # text and legend only when they change (each sets off a relayout)
+            self._note = note
+            self.note.setText(note)
+            for item in (self.u_curve, self.v_curve):
+                item.setVisible(has_v)
+            self.set_legend([("synaptic input u", "u", "line"), ("adaptation v", "v", "area"),
+                             ("decoded bump", "decoded", "│")] if has_v else [])
         if not has_v:
             self.decoded_line.setVisible(False)
             return

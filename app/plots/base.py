@@ -22,11 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from canns_engine import Frame
 
 from ..theme import DARK, Theme
+from .axis import LeanAxisItem
+
+AXIS_SIDES = ("left", "bottom", "right", "top")
 
 
 @dataclass
@@ -70,6 +73,13 @@ class FrameView(QWidget):
         self._legend_items: list[tuple[str, str, str]] = []
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(4, 2, 8, 4)
+        # The scene's background is an opaque colour that covers the whole viewport: saying so spares Qt
+        # repainting the dock and the main window underneath on every frame.
+        self.graphics.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        # Most of a view changes every frame: repainting the bounding rectangle of what changed is
+        # cheaper than the minimal region (measured ~25 % less paint time; the region is split into
+        # many rectangles, each clipped separately).
+        self.graphics.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         layout.addWidget(self.graphics, 1)
 
     # -- building -----------------------------------------------------------------------------------
@@ -119,7 +129,9 @@ class FrameView(QWidget):
                  y: tuple[str, str] = ("", ""), rowspan: int = 1, colspan: int = 1,
                  viewbox: pg.ViewBox | None = None) -> pg.PlotItem:
         """A themed plot with axis labels ``(name, unit)``; the mouse does not pan or zoom it."""
-        plot = pg.PlotItem(viewBox=viewbox)
+        plot = pg.PlotItem(viewBox=viewbox, axisItems={side: LeanAxisItem(side) for side in AXIS_SIDES})
+        plot.hideAxis("top")  # given axes are all shown; pyqtgraph's default is left and bottom only
+        plot.hideAxis("right")
         self.graphics.addItem(plot, row, col, rowspan, colspan)
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -129,6 +141,14 @@ class FrameView(QWidget):
         self._plots.append(_PlotSpec(plot, title, x, y))
         self._style_plot(self._plots[-1])
         return plot
+
+    @staticmethod
+    def add_curve(target: pg.PlotItem | pg.ViewBox, **kwargs) -> pg.PlotCurveItem:
+        """A live curve in ``target``: a bare ``PlotCurveItem`` (a ``PlotDataItem`` adds a second item and
+        ~0.1 ms of bookkeeping per ``setData``, and the views never need its down-sampling or symbols)."""
+        curve = pg.PlotCurveItem(**kwargs)
+        target.addItem(curve)
+        return curve
 
     # -- frames -------------------------------------------------------------------------------------
     def ingest(self, frame: Frame) -> None:
@@ -147,7 +167,7 @@ class FrameView(QWidget):
         self.ingest(frame)
         self.frame = frame
         if self.drawing_enabled:
-            self._draw(frame)
+            self._render(frame)
             self.frames_drawn += 1
 
     def reset(self) -> None:
@@ -159,12 +179,22 @@ class FrameView(QWidget):
         """Skip drawing while hidden; draw the newest frame when shown again."""
         self.drawing_enabled = enabled
         if enabled and self.frame is not None:
-            self._draw(self.frame)
+            self._render(self.frame)
 
     def redraw(self) -> None:
         """Draw the last frame again (after a theme or option change)."""
         if self.frame is not None and self.drawing_enabled:
-            self._draw(self.frame)
+            self._render(self.frame)
+
+    def _render(self, frame: Frame) -> None:
+        """Draw ``frame`` and settle the scene for painting.
+
+        pyqtgraph defers a view box's new range (its transform) until just before the scene paints;
+        applied there, it moves every item again and schedules a second full repaint of the view. Settling
+        it here lets one paint per frame show everything.
+        """
+        self._draw(frame)
+        self.graphics.scene().prepareForPaint()
 
     def _ingest(self, frame: Frame) -> None:
         """Subclass hook: add ``frame`` to a history."""

@@ -40,8 +40,8 @@ class ConnectivityView(FrameView):
         self._profile_vb = InteractiveViewBox()
         self.profile_plot = self.add_plot(0, 1, viewbox=self._profile_vb, x=("position x", "rad"),
                                           y=("weight W", ""))
-        self.centre_curve = self.profile_plot.plot()
-        self.hover_curve = self.profile_plot.plot()
+        self.centre_curve = self.add_curve(self.profile_plot)
+        self.hover_curve = self.add_curve(self.profile_plot)
         self.caption = pg.LabelItem(justify="left", size="9pt")
         self._stacked: bool | None = None
         self._arrange(stacked=False)

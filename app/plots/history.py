@@ -83,6 +83,10 @@ class KymographBuffer:
     be slower than one per column: the columns between two frames take the state of whichever frame is
     nearer in time, so the picture is never shifted in time (at most half a frame interval off).
 
+    The columns are stored time-major (one contiguous row of memory per column) in a ring that is kept
+    twice, end to end: a frame is written with a few slice assignments whatever the number of columns it
+    covers, and the newest ``columns`` columns are always one contiguous slice (no re-ordering to draw).
+
     Parameters
     ----------
     rows : int
@@ -97,45 +101,63 @@ class KymographBuffer:
         self.rows = rows
         self.window = float(window)
         self.dt_col = self.window / columns
-        self._data = np.zeros((rows, columns), dtype=np.float32)
+        # [column % columns, neuron], and the same again at [column % columns + columns, neuron]
+        self._data = np.zeros((2 * columns, rows), dtype=np.float32)
         self._last = -1  # absolute index of the newest column
         self._first = -1  # absolute index of the oldest column ever written
         self._last_t = 0.0  # time of the newest frame
 
     @property
     def columns(self) -> int:
-        return self._data.shape[1]
+        return self._data.shape[0] // 2
+
+    def _fill(self, j0: int, j1: int, value: np.ndarray) -> None:
+        """Set absolute columns ``j0 … j1 - 1`` (at most ``columns`` of them) to ``value``."""
+        n = self.columns
+        if j1 <= j0:
+            return
+        a, b = j0 % n, (j1 - 1) % n + 1
+        segments = [(a, b)] if a < b else [(a, n), (0, b)]  # the second when it wraps around the ring
+        for a, b in segments:
+            self._data[a:b] = value
+            self._data[a + n:b + n] = value
 
     def add(self, t: float, column: np.ndarray) -> None:
         """Record the state ``column`` at time ``t``."""
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging state is shown as it is
             column = np.asarray(column, dtype=np.float32)
         k = int(np.floor(t / self.dt_col + 1e-9))
+        n = self.columns
         if self._last < 0:
             self._first = k
-            self._data[:, k % self.columns] = column
+            self._fill(k, k + 1, column)
         elif k <= self._last:  # same column again: keep the newest state
-            self._data[:, self._last % self.columns] = column
             k = self._last
+            self._fill(k, k + 1, column)
         else:
-            start = max(self._last + 1, k - self.columns + 1)
-            js = np.arange(start, k + 1)
-            centres = (js + 0.5) * self.dt_col
-            newer = js[centres - self._last_t >= t - centres]
-            older = js[centres - self._last_t < t - centres]
-            if len(older):
-                self._data[:, older % self.columns] = self._data[:, self._last % self.columns][:, None]
-            self._data[:, newer % self.columns] = column[:, None]
+            start = max(self._last + 1, k - n + 1)
+            # columns whose centre is nearer the previous frame keep its state (a prefix of start … k)
+            centres = (np.arange(start, k + 1) + 0.5) * self.dt_col
+            split = start + int(np.count_nonzero(centres - self._last_t < t - centres))
+            if split > start:
+                self._fill(start, split, self._data[self._last % n].copy())
+            self._fill(split, k + 1, column)
         self._last = k
         self._last_t = t
 
-    def image(self) -> tuple[np.ndarray, float] | None:
-        """``(rows × n columns, oldest first; start time)``, or ``None`` before the first frame."""
+    def image(self, row_stride: int = 1) -> tuple[np.ndarray, float] | None:
+        """``(rows × n columns, oldest first; start time)``, or ``None`` before the first frame.
+
+        With ``row_stride`` only every n-th row (neuron) is returned. The array is a copy (column ``j``
+        of it is time ``start + j · dt_col``), laid out time-major: a transposed view, which pyqtgraph
+        colours as fast as a contiguous array.
+        """
         if self._last < 0:
             return None
         first = max(self._first, self._last - self.columns + 1)
-        idx = np.arange(first, self._last + 1) % self.columns
-        return self._data[:, idx], first * self.dt_col
+        a = first % self.columns
+        out = self._data[a:a + self._last - first + 1, ::row_stride].copy()
+        return out.T, first * self.dt_col
 
     def end_time(self) -> float:
         """Time at the end of the newest column."""
@@ -154,7 +176,9 @@ class KymographBuffer:
             return new
         ks = np.arange(k_first, k_last + 1)
         old = np.clip(np.floor(ks * new.dt_col / self.dt_col + 1e-9).astype(int), first, self._last)
-        new._data[:, ks % new.columns] = self._data[:, old % self.columns]
+        values = self._data[old % self.columns]
+        new._data[ks % new.columns] = values
+        new._data[ks % new.columns + new.columns] = values
         new._first, new._last, new._last_t = k_first, k_last, self._last_t
         return new
 

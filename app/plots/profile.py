@@ -66,10 +66,9 @@ class ProfileView(FrameView):
         right.setWidth(62)
         self._r_box.setXLink(self.plot)
         self.plot.vb.sigResized.connect(self._on_plot_resized)
-        self.inp_curve = self.plot.plot(fillLevel=0.0)
-        self.u_curve = self.plot.plot()
-        self.r_curve = pg.PlotDataItem()
-        self._r_box.addItem(self.r_curve)
+        self.inp_curve = self.add_curve(self.plot, fillLevel=0.0)
+        self.u_curve = self.add_curve(self.plot)
+        self.r_curve = self.add_curve(self._r_box)
         self.set_legend([("synaptic input u", "u", "line"), ("firing rate r (right axis)", "r", "thin"),
                          ("external input inp", "inp", "area")])
         self.stim_line = pg.InfiniteLine(angle=90, movable=False)

@@ -33,13 +33,13 @@ class TrackingView(FrameView):
         self.position_plots, self.stim_curves, self.decoded_curves = [], [], []
         for row, axis in enumerate(names):
             plot = self.add_plot(row, 0, y=(f"position {axis}", "rad"))
-            self.stim_curves.append(plot.plot(connect="finite"))
-            self.decoded_curves.append(plot.plot(connect="finite"))
+            self.stim_curves.append(self.add_curve(plot, connect="finite"))
+            self.decoded_curves.append(self.add_curve(plot, connect="finite"))
             self.position_plots.append(plot)
         self.set_legend([("decoded bump", "decoded", "line"), ("stimulus", "stimulus", "thin"),
                          ("tracking error", "error", "area")])
         self.error_plot = self.add_plot(len(names), 0, x=("time t", "τ units"), y=("error", "rad"))
-        self.error_curve = self.error_plot.plot(connect="finite")
+        self.error_curve = self.add_curve(self.error_plot, connect="finite")
         self.no_error_note = pg.TextItem("no stimulus on: no tracking error", anchor=(0.5, 0.5))
         self.no_error_note.setParentItem(self.error_plot.vb)
         self.error_plot.vb.sigResized.connect(self._on_error_plot_resized)

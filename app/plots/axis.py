@@ -1,0 +1,250 @@
+"""An axis that lays out its ticks cheaply: the scrolling time axes do it on every frame.
+
+pyqtgraph's :class:`~pyqtgraph.AxisItem` recomputes its tick layout (positions, labels, label sizes) in
+Python whenever its range changes; a scrolling time axis changes range every frame, and that layout was
+the largest single cost of drawing a frame (~1–2 ms per axis). :class:`LeanAxisItem` produces the same
+picture — the same tick values, lengths, alphas, labels and the same rules for which labels fit — with
+less work: label sizes are measured once per string and remembered, ticks are plain floats instead of
+``Point`` objects, and each tick level is drawn with one ``drawLines`` call.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+
+_ALIGN = {
+    "left": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+    "right": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+    "top": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+    "bottom": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+}
+_TEXT_CACHE_LIMIT = 4096
+
+
+class LeanAxisItem(pg.AxisItem):
+    """A drop-in :class:`pyqtgraph.AxisItem` with a faster tick layout (no grid lines).
+
+    With a grid (``grid`` not ``False``) it falls back to pyqtgraph's own layout.
+    """
+
+    def __init__(self, orientation: str, **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self._text_sizes: dict[str, tuple[float, float]] = {}
+        self._text_font: str | None = None
+
+    def _text_size(self, p: QPainter, text: str) -> tuple[float, float]:
+        """Width and height of a tick label as pyqtgraph measures it (height × 0.8), remembered."""
+        size = self._text_sizes.get(text)
+        if size is None:
+            if len(self._text_sizes) > _TEXT_CACHE_LIMIT:
+                self._text_sizes.clear()
+            br = p.boundingRect(QRectF(0, 0, 100, 100), Qt.AlignmentFlag.AlignCenter, text)
+            size = self._text_sizes[text] = (br.width(), br.height() * 0.8)
+        return size
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):
+        """pyqtgraph's tick values, with its duplicate test (``np.isclose``, ``rtol=0``) done directly."""
+        if self.logMode:
+            return super().tickValues(minVal, maxVal, size)
+        low, high = sorted((minVal, maxVal))
+        low, high = low * self.scale, high * self.scale
+        ticks = []
+        seen = np.empty(0)
+        for spacing, offset in self.tickSpacing(low, high, size):
+            start = ceil((low - offset) / spacing) * spacing + offset
+            num = int((high - start) / spacing) + 1
+            values = (np.arange(num) * spacing + start) / self.scale
+            if seen.size:
+                close = (np.abs(seen - values[:, None]) <= spacing / self.scale * 0.01).any(axis=-1)
+                values = values[~close]
+            seen = np.concatenate([seen, values])
+            ticks.append((spacing / self.scale, values.tolist()))
+        return ticks
+
+    def generateDrawSpecs(self, p: QPainter):
+        if self.grid is not False:
+            return super().generateDrawSpecs(p)
+        style = self.style
+        if style["tickFont"] is not None:
+            p.setFont(style["tickFont"])
+        font_key = p.font().key()
+        if font_key != self._text_font:
+            self._text_font = font_key
+            self._text_sizes.clear()
+        bounds = self.mapRectFromParent(self.geometry())
+        orientation = self.orientation
+        if orientation == "left":
+            span = (bounds.topRight() + pg.QtCore.QPointF(-1.0, -1.0),
+                    bounds.bottomRight() + pg.QtCore.QPointF(-1.0, 1.0))
+            tick_start = tick_stop = bounds.right()
+            tick_dir, axis = -1, 0
+        elif orientation == "right":
+            span = (bounds.topLeft() + pg.QtCore.QPointF(1.0, -1.0),
+                    bounds.bottomLeft() + pg.QtCore.QPointF(1.0, 1.0))
+            tick_start = tick_stop = bounds.left()
+            tick_dir, axis = 1, 0
+        elif orientation == "top":
+            span = (bounds.bottomLeft() + pg.QtCore.QPointF(-1.0, -1.0),
+                    bounds.bottomRight() + pg.QtCore.QPointF(1.0, -1.0))
+            tick_start = tick_stop = bounds.bottom()
+            tick_dir, axis = -1, 1
+        else:
+            span = (bounds.topLeft() + pg.QtCore.QPointF(-1.0, 1.0),
+                    bounds.topRight() + pg.QtCore.QPointF(1.0, 1.0))
+            tick_start = tick_stop = bounds.top()
+            tick_dir, axis = 1, 1
+        # without a grid the ticks start at the axis line (pyqtgraph: tickBounds = bounds)
+        points = [self.mapToDevice(point) for point in span]
+        if None in points:
+            return None
+        length_px = QLineF(points[0], points[1]).length()
+        if length_px == 0:
+            return None
+
+        if self._tickLevels is None:
+            tick_levels = self.tickValues(self.range[0], self.range[1], length_px)
+            tick_strings = None
+        else:
+            tick_levels = [(None, [v for v, _ in level]) for level in self._tickLevels]
+            tick_strings = [[s for _, s in level] for level in self._tickLevels]
+
+        low, high = self.range
+        dif = high - low
+        if dif == 0:
+            scale, offset = 1.0, 0.0
+        elif axis == 0:
+            scale = -bounds.height() / dif
+            offset = low * scale - bounds.height()
+        else:
+            scale = bounds.width() / dif
+            offset = low * scale
+        ends = (low * scale - offset, high * scale - offset)
+        x_min, x_max = min(ends), max(ends)
+
+        tick_positions: list[list[float | None]] = []
+        tick_specs: list[tuple[QPen, list[QLineF]]] = []
+        base_pen = self.tickPen()
+        solid = base_pen.brush().style() == Qt.BrushStyle.SolidPattern
+        for i, (_, ticks) in enumerate(tick_levels):
+            tick_length = style["tickLength"] / (i * 0.5 + 1.0)
+            alpha = style["tickAlpha"]
+            if alpha is None:
+                alpha = 255 / (i + 1)
+            elif isinstance(alpha, float):
+                alpha = min(255, max(0, round(alpha * 255)))
+            pen = base_pen
+            if solid:
+                pen = QPen(base_pen)
+                color = QColor(pen.color())
+                color.setAlpha(int(alpha))
+                pen.setColor(color)
+            end = tick_stop + tick_length * tick_dir
+            positions: list[float | None] = []
+            lines = []
+            for v in ticks:
+                x = v * scale - offset
+                if x < x_min or x > x_max:
+                    positions.append(None)
+                    continue
+                positions.append(x)
+                lines.append(QLineF(x, tick_start, x, end) if axis == 1 else QLineF(tick_start, x, end, x))
+            tick_positions.append(positions)
+            tick_specs.append((pen, lines))
+
+        if style["stopAxisAtTick"][0] is True:
+            first = min(min(x for x in level if x is not None) for level in tick_positions)
+            if axis == 0:
+                span[0].setY(max(span[0].y(), first))
+            else:
+                span[0].setX(max(span[0].x(), first))
+        if style["stopAxisAtTick"][1] is True:
+            last = max(max(x for x in level if x is not None) for level in tick_positions)
+            if axis == 0:
+                span[1].setY(min(span[1].y(), last))
+            else:
+                span[1].setX(min(span[1].x(), last))
+        axis_spec = (self.pen(), span[0], span[1])
+
+        text_specs: list[tuple[QRectF, Qt.AlignmentFlag, str]] = []
+        if not style["showValues"]:
+            return axis_spec, tick_specs, text_specs
+
+        text_offset = style["tickTextOffset"][axis]
+        offset_px = max(0, style["tickLength"]) + text_offset
+        flags = _ALIGN[orientation] | Qt.TextFlag.TextDontClip
+        own = self.boundingRect()
+        text_size = text_size2 = last_text_size2 = 0.0
+        text_sizes: list[tuple[float, float]] = []
+        for i in range(min(len(tick_levels), style["maxTextLevel"] + 1)):
+            if tick_strings is None:
+                spacing, values = tick_levels[i]
+                strings = self.tickStrings(values, self.autoSIPrefixScale * self.scale, spacing)
+            else:
+                strings = list(tick_strings[i])
+            if len(strings) == 0:
+                continue
+            positions = tick_positions[i]
+            sizes: list[tuple[float, float] | None] = []
+            for j, s in enumerate(strings):
+                if positions[j] is None:
+                    sizes.append(None)
+                else:
+                    sizes.append(self._text_size(p, s))
+                    text_sizes.append(sizes[-1])
+            if text_sizes:
+                if axis == 0:
+                    text_size = sum(h for _, h in text_sizes)
+                    text_size2 = max(w for w, _ in text_sizes)
+                else:
+                    text_size = sum(w for w, _ in text_sizes)
+                    text_size2 = max(h for _, h in text_sizes)
+            else:
+                text_size = text_size2 = 0.0
+            if i > 0:  # always label the top level; stop when the labels get crowded
+                fill = float(text_size) / length_px
+                if any(len(text_specs) >= n and fill >= limit for n, limit in style["textFillLimits"]):
+                    break
+            last_text_size2 = text_size2
+            for j, s in enumerate(strings):
+                x = positions[j]
+                if x is None:
+                    continue
+                width, height = sizes[j]
+                if orientation == "left":
+                    rect = QRectF(tick_stop - offset_px - width, x - height / 2, width, height)
+                elif orientation == "right":
+                    rect = QRectF(tick_stop + offset_px, x - height / 2, width, height)
+                elif orientation == "top":
+                    rect = QRectF(x - width / 2.0, tick_stop - offset_px - height, width, height)
+                else:
+                    rect = QRectF(x - width / 2.0, tick_stop + offset_px, width, height)
+                if own & rect != rect:
+                    continue
+                text_specs.append((rect, flags, s))
+        self._updateMaxTextSize(last_text_size2)
+        return axis_spec, tick_specs, text_specs
+
+    def drawPicture(self, p: QPainter, axisSpec, tickSpecs, textSpecs) -> None:
+        if self.grid is not False:
+            return super().drawPicture(p, axisSpec, tickSpecs, textSpecs)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        pen, p1, p2 = axisSpec
+        p.setPen(pen)
+        p.drawLine(p1, p2)
+        for pen, lines in tickSpecs:
+            if lines:
+                p.setPen(pen)
+                p.drawLines(lines)
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        p.setPen(self.textPen())
+        p.setClipRect(self.boundingRect().toAlignedRect())
+        for rect, flags, text in textSpecs:
+            p.drawText(rect, int(flags), text)
+        return None
