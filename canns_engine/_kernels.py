@@ -19,8 +19,15 @@ How a step is computed (see :mod:`canns_engine.connectivity` for the modal form 
 
 so a step is one pass over the state, and the projections of the new state (and ``Σu²``) are ready for
 the next step. On a ring the next coefficients are the projections times ``c · norm`` and the eigenvalue
-weights; on a sheet the row projections are projected once more along the rows (``K U² K`` is
-separable) and synthesised back into per-row coefficients (:func:`_sheet_modes`).
+weights. A sheet (``K U² K`` is separable) is stepped by :func:`_sheet_rows`, the same pass with the
+roles of the axes swapped: slots run over the *rows* and every inner loop along a whole row (``L`` long,
+which vectorises; the slots of a row are only ``L/2`` long). It projects the new ``U²`` on the row modes
+for every column; :func:`_sheet_modes` projects those along the columns, scales by both modes' weights
+and synthesises them back into per-column coefficients of the row modes.
+
+The recurrent product runs in the precision of the mode table (float32 by default, 8 lanes of AVX;
+float64 on request): coefficients, projections and their scratch arrays take the table's dtype, while
+``u``, ``v``, the drive, ``Σu²`` and the input stay float64.
 
 Input bumps come from ``exp(-c (d₀ + k Δ)²) = exp(-c d₀²) · f^k · exp(-c k² Δ²)``: the last factor is a
 table built once per call and ``f^k`` a product of a short table of powers and a running power, so a
@@ -218,6 +225,85 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
 
 
 @part
+def _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise, dt_tau, dt_tau_v,
+                m, sfa, c_row, s_row, drive, drive2, ev, od, proj, zero):
+    """One step of a sheet with the row modes on the outside: every inner loop runs along a whole row.
+
+    ``coef[q, j]`` holds the recurrent input in row mode ``q`` for column ``j`` (``Σ_q φ_q(i) coef[q, j]``
+    is the input of neuron ``(i, j)``). For every slot ``s`` of the rows: synthesise the cosine and sine
+    parts of rows ``s`` and ``period - s`` (``c_row``, ``s_row``), step those rows (and the duplicate
+    last row), fold their new ``u²`` into even and odd parts and add them to the row-mode projections
+    ``proj[q, j]``. Returns ``Σ u²``. Same arithmetic as :func:`_sheet_pass` on the transposed
+    problem; here the loops are ``L`` long instead of ``L/2`` (short loops do not vectorise well).
+    """
+    rows, num = u.shape
+    width, slots = table.shape
+    pairs_end = (period + 1) // 2
+    dup = rows > period
+    n = np.uint64(num)
+    total = 0.0
+    for q in range(width):
+        for j in range(n):
+            proj[q, j] = zero
+    for s in range(slots):
+        for part in range(2):  # synthesis, four modes a sweep: cosine part, then sine part
+            out = c_row if part == 0 else s_row
+            for j in range(n):
+                out[j] = zero
+            for q in range(0 if part == 0 else n_cos, n_cos if part == 0 else width, 4):
+                t0, t1, t2, t3 = table[q, s], table[q + 1, s], table[q + 2, s], table[q + 3, s]
+                y0, y1, y2, y3 = coef[q], coef[q + 1], coef[q + 2], coef[q + 3]
+                for j in range(n):
+                    out[j] += t0 * y0[j] + t1 * y1[j] + t2 * y2[j] + t3 * y3[j]
+        partner = period - s if 1 <= s < pairs_end else (period if s == 0 and dup else -1)
+        for which in range(2 if partner >= 0 else 1):  # row s (cos + sin), its partner (cos - sin)
+            i = s if which == 0 else partner
+            sign = 1.0 if which == 0 else (-1.0 if s > 0 else 0.0)
+            sq = drive if which == 0 else drive2
+            amp = row_amp[i]
+            ui = u[i]
+            for j in range(n):
+                sq[j] = c_row[j] + sign * s_row[j] + amp * prof[j]
+            if has_noise:
+                ni = noise[i]
+                for j in range(n):
+                    sq[j] += ni[j]
+            if sfa:
+                vi = v[i]
+                for j in range(n):
+                    un = ui[j] + dt_tau * (sq[j] - ui[j] - vi[j])
+                    ui[j] = un
+                    vi[j] += dt_tau_v * (m * un - vi[j])
+                    sq[j] = un * un
+                    total += un * un
+            else:
+                for j in range(n):
+                    un = ui[j] + dt_tau * (sq[j] - ui[j])
+                    ui[j] = un
+                    sq[j] = un * un
+                    total += un * un
+        if partner >= 0:
+            for j in range(n):
+                ev[j] = drive[j] + drive2[j]
+                od[j] = drive[j] - drive2[j]
+        else:  # the antipodal row of an even period: no partner, and its sines vanish
+            for j in range(n):
+                ev[j] = drive[j]
+                od[j] = zero
+        for part in range(2):  # projection, four modes a sweep
+            x = ev if part == 0 else od
+            for q in range(0 if part == 0 else n_cos, n_cos if part == 0 else width, 4):
+                t0, t1, t2, t3 = table[q, s], table[q + 1, s], table[q + 2, s], table[q + 3, s]
+                p0, p1, p2, p3 = proj[q], proj[q + 1], proj[q + 2], proj[q + 3]
+                for j in range(n):
+                    p0[j] += t0 * x[j]
+                    p1[j] += t1 * x[j]
+                    p2[j] += t2 * x[j]
+                    p3[j] += t3 * x[j]
+    return total
+
+
+@part
 def _fold(x, period, even, odd):
     """Even and odd parts per slot of a row ``x``: ``even[s] = x[s] + x[period - s]``, ``odd[s] = x[s] -
     x[period - s]``; slot 0 takes the duplicate end element if there is one, and the antipodal slot of an
@@ -325,6 +411,11 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
     even = np.empty(slots, table.dtype)
     odd = np.empty(slots, table.dtype)
     drive = np.empty(num)
+    drive2 = np.empty(num if sheet is not None else 0)  # sheet: the partner row's new u²
+    c_row = np.empty(num if sheet is not None else 0, table.dtype)  # sheet: a row's cosine part
+    s_row = np.empty(num if sheet is not None else 0, table.dtype)
+    ev = np.empty(num if sheet is not None else 0, table.dtype)
+    od = np.empty(num if sheet is not None else 0, table.dtype)
     fine = np.empty(POWER_BLOCK)
     gauss = np.empty(period + 1)  # exp(-c (k Δ)²), the fixed factor of every input bump
     for j in range(period + 1):
@@ -371,9 +462,16 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
                 _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, even, odd, cy, sy, col,
                              zero)
         live = step >= 0
-        s2 = _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof_x,
-                         noise[max(step, 0)] if has_noise else r_now, has_noise, dt_tau if live else 0.0,
-                         dt_tau_v if live else 0.0, m, sfa, cy, sy, drive, even, odd, proj, zero)
+        if sheet is None:
+            s2 = _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof_x,
+                             noise[max(step, 0)] if has_noise else r_now, has_noise,
+                             dt_tau if live else 0.0, dt_tau_v if live else 0.0, m, sfa, cy, sy, drive, even,
+                             odd, proj, zero)
+        else:
+            s2 = _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof_x,
+                             noise[max(step, 0)] if has_noise else r_now, has_noise,
+                             dt_tau if live else 0.0, dt_tau_v if live else 0.0, m, sfa, c_row, s_row, drive,
+                             drive2, ev, od, proj, zero)
         if not live:
             continue
         recording = (step0 + step + 1) % rec_every == 0
