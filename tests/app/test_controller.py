@@ -162,3 +162,25 @@ def test_shutdown_leaves_no_worker(qtbot, controller):
     assert controller.state is RunState.IDLE
     assert not own_workers(controller)
     assert not controller._worker
+
+
+def test_display_ticks_keep_60_hz_and_the_switch_interval_is_restored(qtbot, controller):
+    import sys
+
+    from app.controller import DISPLAY_HZ, RUN_SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    controller.set_loop(True)  # the protocol would end within the second at full speed
+    controller.set_speed(None)
+    ticks = []
+    controller._render_timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    controller.start()
+    assert sys.getswitchinterval() == pytest.approx(min(before, RUN_SWITCH_INTERVAL))
+    qtbot.wait(1000)
+    controller.stop(wait=True)
+    assert sys.getswitchinterval() == pytest.approx(before)
+    # ticks on a 1/60 s grid (a 17 ms interval would give 58.8 Hz); a loaded machine only drops some
+    span = ticks[-1] - ticks[0]
+    assert (len(ticks) - 1) / span <= DISPLAY_HZ * 1.02
+    intervals = np.diff(ticks)
+    assert np.median(intervals) == pytest.approx(1 / DISPLAY_HZ, abs=0.002)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from app import resources
 from app.plots.history import KymographBuffer, TraceBuffer, break_at_wraps, wrap_position
@@ -89,6 +90,81 @@ def test_kymograph_columns_follow_simulated_time():
     wider = buffer.resampled(20.0)
     image, start = wider.image()
     assert start == pytest.approx(4.0) and image[0, -1] == 24
+
+
+def test_kymograph_frames_spanning_many_columns_and_the_ring_wrap():
+    buffer = KymographBuffer(rows=4, window=8.0, columns=8)
+    buffer.add(0.5, np.full(4, 1.0))
+    buffer.add(5.2, np.full(4, 2.0))  # columns 1–2 are nearer t = 0.5, 3–5 nearer t = 5.2
+    image, start = buffer.image()
+    assert start == 0.0
+    np.testing.assert_array_equal(image[0], [1, 1, 1, 2, 2, 2])
+    buffer.add(100.3, np.arange(4.0))  # far beyond the window: every column is the new state
+    image, start = buffer.image()
+    assert image.shape == (4, 8) and start == pytest.approx(93.0)
+    np.testing.assert_array_equal(image, np.repeat(np.arange(4.0)[:, None], 8, axis=1))
+    for i in range(13):  # one column at a time, around the ring more than once
+        buffer.add(101.5 + i, np.full(4, float(i)))
+    image, start = buffer.image(row_stride=2)
+    assert image.shape == (2, 8) and start == pytest.approx(106.0)
+    np.testing.assert_array_equal(image[1], np.arange(5.0, 13.0))
+
+
+def test_lean_axis_draws_exactly_what_pyqtgraph_draws(qtbot):
+    import pyqtgraph as pg
+
+    from app.plots.axis import LeanAxisItem
+
+    plots = []
+    for lean in (False, True):
+        widget = pg.GraphicsLayoutWidget()
+        qtbot.addWidget(widget)
+        widget.resize(420, 300)
+        axes = {side: LeanAxisItem(side) for side in ("left", "bottom")} if lean else None
+        plot = widget.addPlot(axisItems=axes)
+        plot.setLabel("bottom", "time t (τ units)")
+        widget.show()
+        plots.append((widget, plot))
+    (a, _), (b, _) = plots
+
+    def same_picture() -> bool:
+        return a.grab().toImage() == b.grab().toImage()
+
+    for x0, x1, y0, y1 in [(0, 50, -3.14, 3.14), (12345.6, 12395.6, 0, 0.1), (-7, 3, 0, 2.5e-3)]:
+        for _, plot in plots:
+            plot.setXRange(x0, x1, padding=0)
+            plot.setYRange(y0, y1, padding=0.02)
+        # the same picture once both layouts settle (an axis that needs wider labels re-lays out later)
+        qtbot.waitUntil(same_picture, timeout=2000)
+    lean_axis = plots[1][1].getAxis("bottom")
+    assert isinstance(lean_axis, LeanAxisItem)
+    assert lean_axis.tickValues(3.0, 1234.5, 400) == pg.AxisItem("bottom").tickValues(3.0, 1234.5, 400)
+
+
+def test_a_drawn_frame_is_painted_once(make_window, run_steps):
+    from PySide6.QtCore import QEvent, QObject
+
+    window = make_window(resources.presets_dir() / "smooth_tracking.json")
+    run_steps(window.controller, 300)
+    view = window.views["activity"]
+    paints = []
+
+    class PaintCounter(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                paints.append(obj)
+            return False
+
+    counter = PaintCounter()
+    window.controller.set_speed(1000.0)  # each step below moves the scrolling time axis
+    QApplication.processEvents()
+    view.graphics.viewport().installEventFilter(counter)
+    for _ in range(5):
+        window.controller.step_once()
+        for _ in range(3):
+            QApplication.processEvents()
+    view.graphics.viewport().removeEventFilter(counter)
+    assert len(paints) == 5  # a changed range used to cost a second paint of the whole view
 
 
 def test_connectivity_follows_a_and_shows_the_hovered_row(window):
