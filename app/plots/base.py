@@ -136,7 +136,7 @@ class FrameView(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
-        for side in ("left", "bottom"):
+        for side in AXIS_SIDES:  # hidden axes too: with it, every range change re-lays out their label
             plot.getAxis(side).enableAutoSIPrefix(False)
         self._plots.append(_PlotSpec(plot, title, x, y))
         self._style_plot(self._plots[-1])
