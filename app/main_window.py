@@ -573,6 +573,7 @@ class MainWindow(QMainWindow):
         """Show or hide the basic models' toolbar and parameter form (hidden for path integration)."""
         self.transport.setVisible(visible)
         self.docks["parameters"].setVisible(visible)
+        self.status.set_stats_visible(visible)
 
     def _load_experiment(self, manifest: dict[str, Any], path: Path | None, *,
                          sim: Simulation | None = None) -> None:

@@ -51,6 +51,12 @@ class StatusPanel:
         self.fps.setText("— FPS" if stats.fast_forward else f"{stats.fps:.0f} FPS")
         self.rtf.setText(f"× {stats.rtf:,.3g} (of {speed_text(stats.speed)})")
 
+    def set_stats_visible(self, visible: bool) -> None:
+        """Show or hide the basic simulation's figures (hidden while another experiment, such as path
+        integration with its own read-outs, is shown: they would describe the paused one behind it)."""
+        for label in (self.time, self.steps, self.fps, self.rtf):
+            label.setVisible(visible)
+
     def set_compiling(self, compiling: bool) -> None:
         """Show the busy indicator while numba compiles the kernels."""
         self.busy.setVisible(compiling)

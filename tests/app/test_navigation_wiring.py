@@ -15,6 +15,7 @@ def test_path_integration_preset_opens_its_panel_and_a_basic_preset_restores_the
     assert panel.isVisible() and window.status.warning.text() == ""
     assert not activity.isVisible()  # the basic views make room
     assert not window.docks["parameters"].isVisible() and not window.transport.isVisible()
+    assert not window.status.time.isVisible()  # the paused basic run's figures are not shown beside it
     assert window.experiment_name == "Path integration"
     panel.controller.start()
     qtbot.waitUntil(lambda: panel.controller.latest_frame is not None
@@ -23,6 +24,7 @@ def test_path_integration_preset_opens_its_panel_and_a_basic_preset_restores_the
     qtbot.waitUntil(lambda: window.findChild(NavigationPanel) is None)
     assert activity.isVisible() and window.experiment_name != "Path integration"
     assert window.docks["parameters"].isVisible() and window.transport.isVisible()
+    assert window.status.time.isVisible()
 
 
 def test_the_window_stays_responsive_while_path_integration_is_built(qtbot, make_window):
