@@ -19,12 +19,8 @@ Threading contract (STYLE.md §12)
 
 from __future__ import annotations
 
-import enum
-import gc
 import logging
 import queue
-import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Generator
@@ -47,6 +43,8 @@ from canns_engine import (
 from canns_engine.models import check_step
 from canns_engine.params import validate_params
 
+from .run_loop import RunLoop, RunState, WorkerGC
+
 log = logging.getLogger(__name__)
 
 SPEEDS: tuple[float | None, ...] = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0,
@@ -62,19 +60,7 @@ RECORD_LIMIT_BYTES = 256 * 2**20
 """The app records per-step summaries (not whole states); a run stops with a message at this size."""
 STATS_WINDOW = 1.0
 """Seconds over which steps/s, frames/s and the real-time factor are measured."""
-RUN_SWITCH_INTERVAL = 0.001
-"""Python's thread switch interval while a run is on (the default is 5 ms). The worker needs the GIL
-only briefly between compiled chunks, but it must wait for the GUI thread (which holds the GIL while it
-draws) to give it up: up to a whole switch interval per chunk, a third of a 15 ms chunk. 1 ms keeps the
-engine busy and costs the GUI thread nothing measurable."""
 
-
-class RunState(enum.Enum):
-    """Whether a worker is running the Simulation."""
-
-    IDLE = "idle"
-    RUNNING = "running"
-    STOPPING = "stopping"
 
 
 @dataclass(frozen=True)
@@ -225,68 +211,6 @@ def _drain(sim: Simulation, inbox: queue.SimpleQueue, rejected: list) -> bool:
             rejected.append((update, exc))
 
 
-class SwitchInterval:
-    """Lower Python's thread switch interval to :data:`RUN_SWITCH_INTERVAL` while any run is on."""
-
-    holders = 0
-    saved = 0.005
-
-    @classmethod
-    def hold(cls) -> None:
-        if cls.holders == 0:
-            cls.saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(cls.saved, RUN_SWITCH_INTERVAL))
-        cls.holders += 1
-
-    @classmethod
-    def release(cls) -> None:
-        cls.holders = max(0, cls.holders - 1)
-        if cls.holders == 0:
-            sys.setswitchinterval(cls.saved)
-
-
-class WorkerGC:
-    """Keep Python's cyclic garbage collector out of worker threads while they run.
-
-    A collection runs in whichever thread happens to allocate; in a worker it may destroy Qt objects
-    (old views, closed windows) there, and Qt crashes later on their timers (seen in the test suite).
-    While any worker of the app runs, automatic collection is off and :meth:`collect` (called from the
-    GUI thread's timers) does it instead, with the interpreter's own thresholds. :meth:`freeze` (after
-    start-up) moves the ~200,000 long-lived objects of Qt, numba and the engine out of the collector's
-    way: a full collection then takes well under a millisecond instead of ~150 ms (an event-loop stall).
-    """
-
-    holders = 0
-    was_enabled = True
-
-    @classmethod
-    def hold(cls) -> None:
-        if cls.holders == 0:
-            cls.was_enabled = gc.isenabled()
-            gc.disable()
-        cls.holders += 1
-
-    @classmethod
-    def release(cls) -> None:
-        cls.holders = max(0, cls.holders - 1)
-        if cls.holders == 0 and cls.was_enabled:
-            gc.enable()
-
-    @staticmethod
-    def freeze() -> None:
-        """Exempt everything alive now from future collections (call once start-up is done)."""
-        gc.freeze()
-
-    @staticmethod
-    def collect() -> None:
-        """What automatic collection would have done by now (GUI thread)."""
-        counts, thresholds = gc.get_count(), gc.get_threshold()
-        for generation in (2, 1, 0):
-            if counts[generation] > thresholds[generation]:
-                gc.collect(generation)
-                return
-
-
 def compile_kernels() -> None:
     """Run every model type briefly so numba compiles (or loads from its cache) all kernels."""
     for model_type, cls in MODELS.items():
@@ -303,7 +227,7 @@ def compile_kernels() -> None:
         sim.snapshot()
 
 
-class SimulationController(QObject):
+class SimulationController(RunLoop):
     """Runs one Simulation at a time and tells the GUI what happened, through signals only.
 
     Parameters
@@ -316,7 +240,6 @@ class SimulationController(QObject):
     frame_ingested = Signal(object)  # Frame: every frame produced, for histories
     views_reset = Signal()  # the state went back (reset, new experiment): clear histories
     simulation_changed = Signal(object)  # Simulation: a new experiment was loaded
-    run_state_changed = Signal(object)  # RunState
     settings_changed = Signal(object)  # ExperimentSettings as now requested
     update_rejected = Signal(dict, object)  # update, exception
     error_occurred = Signal(object)  # exception from a run
@@ -330,14 +253,11 @@ class SimulationController(QObject):
         pool.setMaxThreadCount(max(pool.maxThreadCount(), 4))  # warm-up, run and exporters side by side
         self._sim: Simulation | None = None
         self._worker = None
-        self._worker_done = threading.Event()
         self._warmup_worker = None
         self._warming_up = False
-        self._start_when_ready = False
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._pacer = Pacer(DEFAULT_SPEED)
         self._fast_forward = False
-        self._state = RunState.IDLE
         self._latest: Frame | None = None
         self._undrawn: Frame | None = None
         self._diverged: NumericalInstabilityError | None = None
@@ -360,14 +280,6 @@ class SimulationController(QObject):
     def simulation(self) -> Simulation | None:
         """The Simulation. Touch it from the GUI thread only while :attr:`is_busy` is False."""
         return self._sim
-
-    @property
-    def state(self) -> RunState:
-        return self._state
-
-    @property
-    def is_running(self) -> bool:
-        return self._state is RunState.RUNNING
 
     @property
     def is_busy(self) -> bool:
@@ -466,41 +378,12 @@ class SimulationController(QObject):
         if self._diverged is not None:
             self.error_occurred.emit(self._diverged)
             return False
-        self._worker_done.clear()
-        self._worker = create_worker(
-            run_frames, self._sim, self._inbox, self._pacer, not self._sim.done,
-            _start_thread=False,
-            _connect={"yielded": self._on_worker_yielded, "errored": self._on_worker_errored,
-                      "returned": self._on_worker_returned, "finished": self._on_worker_finished})
-        self._worker.finished.connect(self._worker_done.set, Qt.ConnectionType.DirectConnection)
-        WorkerGC.hold()
-        SwitchInterval.hold()
-        self._worker.start()
+        self._start_worker(run_frames, self._sim, self._inbox, self._pacer, not self._sim.done)
         self._next_render = time.perf_counter()
         self._render_timer.start(0)
         self._stats_timer.start()
         self._set_state(RunState.RUNNING)
         return True
-
-    def stop(self, wait: bool = False, timeout: float = 2.0) -> None:
-        """Pause: ask the worker to quit after its current chunk (and, with ``wait``, until it has)."""
-        self._start_when_ready = False
-        if self._worker is None:
-            return
-        self._worker.quit()
-        if self._state is RunState.RUNNING:
-            self._set_state(RunState.STOPPING)
-        if wait:
-            if not self._worker_done.wait(timeout):
-                log.warning("the simulation worker did not stop within %.1f s", timeout)
-            QCoreApplication.sendPostedEvents(self)  # deliver its last ticks and 'finished' now
-
-    def toggle_running(self) -> None:
-        """Space: run when paused, pause when running."""
-        if self._state is RunState.RUNNING or self._start_when_ready:
-            self.stop()
-        else:
-            self.start()
 
     def steps_per_display_frame(self) -> int:
         """Steps in one display frame at the current speed (what Step advances)."""
@@ -640,20 +523,12 @@ class SimulationController(QObject):
         if protocol_ended and self._sim is not None:
             self.protocol_finished.emit(self._sim.t)
 
-    def _on_worker_finished(self) -> None:
-        # A new worker only starts once this one is gone, so this always refers to the current one.
-        self._worker = None
+    def _after_run(self) -> None:
         self._render_timer.stop()
         self._apply_inbox_now()
         self._draw_newest()  # the last frame
-        self._set_state(RunState.IDLE)
-        WorkerGC.release()
-        SwitchInterval.release()
         self._on_stats_timer_timeout()
         self._stats_timer.stop()
-        if self._start_when_ready:
-            self._start_when_ready = False
-            self.start()
 
     def _on_update_rejected(self, update: dict[str, Any], exc: Exception) -> None:
         self._resync_settings()
@@ -739,11 +614,6 @@ class SimulationController(QObject):
     def _on_stats_timer_timeout(self) -> None:
         WorkerGC.collect()
         self.stats_changed.emit(self.stats())
-
-    def _set_state(self, state: RunState) -> None:
-        if state is not self._state:
-            self._state = state
-            self.run_state_changed.emit(state)
 
     # -- shutdown ---------------------------------------------------------------------------------------
     def shutdown(self, timeout: float = 3.0) -> None:

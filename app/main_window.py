@@ -33,7 +33,7 @@ from canns_engine import CannsEngineError, ConfigError, NumericalInstabilityErro
 from canns_engine.manifest import build_simulation, manifest_of
 
 from . import resources
-from .controller import DEFAULT_SPEED, RECORD_LIMIT_BYTES, SPEEDS, RunState, SimulationController, WorkerGC
+from .controller import DEFAULT_SPEED, RECORD_LIMIT_BYTES, SPEEDS, SimulationController
 from .dialogs import files
 from .navigation.manifest import MODEL_TYPE as NAVIGATION_MODEL_TYPE
 from .navigation.manifest import is_navigation_manifest
@@ -44,6 +44,7 @@ from .panels.status import StatusPanel
 from .panels.transport import SpeedControl, TransportBar
 from .panels.welcome import WelcomePage
 from .plots.panel import VIEW_NAMES, ViewSet, family_of
+from .run_loop import RunState, WorkerGC
 from .settings import Settings
 from .theme import THEMES, Theme, apply_theme, configure_pyqtgraph
 

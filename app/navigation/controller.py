@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
-from superqt.utils import create_worker
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from canns_engine import ConfigError
 from canns_engine.hierarchical import (
@@ -28,7 +26,8 @@ from canns_engine.hierarchical import (
     OpenLoopNavigationTask,
 )
 
-from ..controller import DISPLAY_HZ, Pacer, RunState
+from ..controller import DISPLAY_HZ, Pacer
+from ..run_loop import RunLoop
 from .manifest import MODEL_TYPE
 from .worker import drain_updates, run_navigation, steps_per_frame
 
@@ -62,7 +61,7 @@ def build_navigation(manifest: dict[str, Any]) -> NavigationSimulation:
     return NavigationSimulation(net, OpenLoopNavigationTask(**dict(spec.get("params") or {})))
 
 
-class NavigationController(QObject):
+class NavigationController(RunLoop):
     """Runs one :class:`NavigationSimulation` and reports through signals only.
 
     Parameters
@@ -76,7 +75,6 @@ class NavigationController(QObject):
     frame_ready = Signal(object)  # NavigationFrame: draw it now
     frame_ingested = Signal(object)  # NavigationFrame: every frame produced, for histories
     views_reset = Signal()  # back to t = 0: clear histories
-    run_state_changed = Signal(object)  # RunState
     error_occurred = Signal(object)  # exception from a run
     run_finished = Signal(float)  # simulated time at which the task's duration ran out
 
@@ -84,11 +82,8 @@ class NavigationController(QObject):
         super().__init__(parent)
         self._sim = sim
         self._worker = None
-        self._worker_done = threading.Event()
-        self._start_when_stopped = False
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._pacer = Pacer(DEFAULT_NAVIGATION_SPEED)
-        self._state = RunState.IDLE
         self._velocity: np.ndarray | None = None if sim.task is not None else np.zeros(2)
         self._latest: NavigationFrame | None = None
         self._undrawn: NavigationFrame | None = None
@@ -102,14 +97,6 @@ class NavigationController(QObject):
     def simulation(self) -> NavigationSimulation:
         """The simulation. Touch it from the GUI thread only while :attr:`is_busy` is False."""
         return self._sim
-
-    @property
-    def state(self) -> RunState:
-        return self._state
-
-    @property
-    def is_running(self) -> bool:
-        return self._state is RunState.RUNNING
 
     @property
     def is_busy(self) -> bool:
@@ -153,37 +140,10 @@ class NavigationController(QObject):
     def start(self) -> None:
         """Run (or resume); a run asked for while the last one is still stopping starts when it has."""
         if self._worker is not None:
-            self._start_when_stopped = True
+            self._start_when_ready = True
             return
-        self._worker_done.clear()
-        self._worker = create_worker(
-            run_navigation, self._sim, self._inbox, self._pacer, _start_thread=False,
-            _connect={"yielded": self._on_worker_yielded, "errored": self._on_worker_errored,
-                      "returned": self._on_worker_returned, "finished": self._on_worker_finished})
-        self._worker.finished.connect(self._worker_done.set, Qt.ConnectionType.DirectConnection)
-        self._worker.start()
+        self._start_worker(run_navigation, self._sim, self._inbox, self._pacer)
         self._render_timer.start()
-        self._set_state(RunState.RUNNING)
-
-    def stop(self, wait: bool = False, timeout: float = 2.0) -> None:
-        """Pause: ask the worker to quit after its current chunk (and, with ``wait``, until it has)."""
-        self._start_when_stopped = False
-        if self._worker is None:
-            return
-        self._worker.quit()
-        if self._state is RunState.RUNNING:
-            self._set_state(RunState.STOPPING)
-        if wait:
-            if not self._worker_done.wait(timeout):
-                log.warning("the navigation worker did not stop within %.1f s", timeout)
-            QCoreApplication.sendPostedEvents(self)  # deliver its last frames and 'finished' now
-
-    def toggle_running(self) -> None:
-        """Run when paused, pause when running."""
-        if self._state is RunState.RUNNING or self._start_when_stopped:
-            self.stop()
-        else:
-            self.start()
 
     def set_speed(self, speed: float | None) -> None:
         """Simulated seconds per wall-clock second; ``None`` runs as fast as possible."""
@@ -239,15 +199,10 @@ class NavigationController(QObject):
         if task_ended:
             self.run_finished.emit(self._sim.step_count * self._sim.net.params.dt)
 
-    def _on_worker_finished(self) -> None:
-        self._worker = None
+    def _after_run(self) -> None:
         self._render_timer.stop()
         drain_updates(self._sim, self._inbox)
         self._on_render_timer_timeout()  # draw the last frame
-        self._set_state(RunState.IDLE)
-        if self._start_when_stopped:
-            self._start_when_stopped = False
-            self.start()
 
     # -- frames -----------------------------------------------------------------------------------------
     def _ingest(self, frame: NavigationFrame) -> None:
@@ -267,11 +222,6 @@ class NavigationController(QObject):
             return
         frame, self._undrawn = self._undrawn, None
         self.frame_ready.emit(frame)
-
-    def _set_state(self, state: RunState) -> None:
-        if state is not self._state:
-            self._state = state
-            self.run_state_changed.emit(state)
 
     # -- shutdown ---------------------------------------------------------------------------------------
     def shutdown(self, timeout: float = 3.0) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from canns_engine.hierarchical import NavigationFrame
 
-from ..controller import RunState
+from ..run_loop import RunState
 from ..theme import DARK, Theme
 from .arena import ArenaView
 from .controller import NAVIGATION_SPEEDS, NavigationController

@@ -167,7 +167,8 @@ def test_shutdown_leaves_no_worker(qtbot, controller):
 def test_display_ticks_keep_60_hz_and_the_switch_interval_is_restored(qtbot, controller):
     import sys
 
-    from app.controller import DISPLAY_HZ, RUN_SWITCH_INTERVAL
+    from app.controller import DISPLAY_HZ
+    from app.run_loop import RUN_SWITCH_INTERVAL
 
     before = sys.getswitchinterval()
     controller.set_loop(True)  # the protocol would end within the second at full speed

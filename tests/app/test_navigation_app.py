@@ -5,6 +5,7 @@ The screenshot is saved to ``$CANNS_STUDIO_SHOTS`` (default ``<tmp>/shots``)/nav
 
 from __future__ import annotations
 
+import gc
 import json
 
 import numpy as np
@@ -138,10 +139,13 @@ def test_step_reset_and_shutdown_leave_no_thread(qtbot, opened):
     c = panel.controller
     c.step_once()
     assert c.latest_frame.step > 0
+    gc_was_enabled = gc.isenabled()
     c.start()
     assert c.state is RunState.RUNNING and panel.run_button.text() == "Pause"
+    assert not gc.isenabled()  # no collection in the worker thread (it may destroy Qt objects there)
     qtbot.waitUntil(lambda: c.latest_frame.step > 20, timeout=10_000)
     c.reset()
+    assert gc.isenabled() == gc_was_enabled
     assert not c.is_busy and c.latest_frame.step == 0
     assert len(panel.error_view.history[0]) == 1
     c.start()
