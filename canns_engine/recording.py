@@ -98,7 +98,8 @@ class Recording:
         if self.sink is not None:
             self.sink.append(step=np.asarray(step), summary=summary, u=u, inp=inp, v=v)
             return
-        summary = np.asarray(summary, dtype=SUMMARY_DTYPE)
+        with np.errstate(over="ignore"):  # a diverging network's read-outs beyond float32 are stored as inf
+            summary = np.asarray(summary, dtype=SUMMARY_DTYPE)
         for name, arr in (("step", step), ("summary", summary), ("u", u), ("inp", inp), ("v", v)):
             if arr is not None:
                 self._chunks[name].append(arr)
