@@ -2,16 +2,16 @@
 
 Threading contract (STYLE.md §12)
 ---------------------------------
-* While a run is on, a superqt ``GeneratorWorker`` drives :func:`run_frames` on a pool thread, and only
+* While a run is on, a worker (:mod:`app.workers`) iterates :func:`run_frames` on a pool thread, and only
   that thread touches the Simulation. When idle, the GUI thread may call the Simulation directly
   (single steps, resets, parameter changes).
 * The worker yields a :class:`Tick` per compiled chunk (one chunk is sized to ~15 ms of compute, so a
   pause request is honoured within a few tens of ms). The GUI keeps every tick's frame for the views'
   histories (``frame_ingested``) but draws only the newest one, on a 60 Hz timer (``frame_ready``): the
   engine rate and the display rate are independent.
-* Edits made while running go into an inbox queue the worker drains between chunks. (superqt's
-  ``GeneratorWorker.send`` keeps only the last value sent, so two quick edits could lose one.) An edit
-  the engine refuses comes back in the next tick and is reported; it never stops the run.
+* Edits made while running go into an inbox queue the worker drains between chunks (a queue, so two
+  quick edits are both applied). An edit the engine refuses comes back in the next tick and is reported;
+  it never stops the run.
 * "Pause" quits the worker and keeps the Simulation; "Run" starts a new worker on the same object.
 * Numba compiles the kernels in a worker at start-up (``warm_up``); until then every engine call is
   queued, so the window never freezes on a first compile.
@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, QTimer, Signal
-from superqt.utils import create_worker
 
 from canns_engine import (
     MODELS,
@@ -44,6 +43,7 @@ from canns_engine.models import check_step
 from canns_engine.params import validate_params
 
 from .run_loop import RunLoop, RunState, WorkerGC
+from .workers import create_worker
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ def main(argv: list[str] | None = None) -> int:
 
     prepare_gui()
     from PySide6.QtWidgets import QApplication
-    from superqt.utils import WorkerBase
 
     from canns_engine.sink import spill_to_disk
 
@@ -41,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(resources.icon_path("canns-studio.svg"))))
     app.setDesktopFileName("canns-studio")  # Wayland/taskbars find the icon by the .desktop name
     stragglers: list[bool] = []
-    app.aboutToQuit.connect(lambda: stragglers.append(not _await_workers(WorkerBase)))
+    app.aboutToQuit.connect(lambda: stragglers.append(not _await_workers()))
     spill_to_disk()  # a very long run continues on disk instead of filling memory
 
     from .main_window import MainWindow
@@ -77,16 +76,16 @@ def open_files_from_the_desktop(app, window) -> None:
     app.installEventFilter(FileOpenFilter(window))  # parented: removed with the window
 
 
-def _await_workers(worker_base) -> bool:
+def _await_workers() -> bool:
     """Give running workers 3 s to stop at quit; False if one is still busy (compiling kernels)."""
-    try:
-        worker_base.await_workers(msecs=3000)
-    except RuntimeError as exc:  # superqt: "Workers did not quit gracefully"
-        import logging
+    from .workers import Worker
 
-        logging.getLogger(__name__).warning("quitting with a worker still busy: %s", exc)
-        return False
-    return True
+    if Worker.await_workers(msecs=3000):
+        return True
+    import logging
+
+    logging.getLogger(__name__).warning("quitting with %d worker(s) still busy", len(Worker.running))
+    return False
 
 
 def _exit_now(code: int) -> None:

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import create_worker
 
 from canns_engine import CannsEngineError, ConfigError, NumericalInstabilityError, Simulation
 from canns_engine.manifest import build_simulation, manifest_of
@@ -47,6 +46,7 @@ from .plots.panel import VIEW_NAMES, ViewSet, family_of
 from .run_loop import RunState, WorkerGC
 from .settings import Settings
 from .theme import THEMES, Theme, apply_theme, configure_pyqtgraph
+from .workers import create_worker
 
 log = logging.getLogger(__name__)
 

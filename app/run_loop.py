@@ -18,7 +18,8 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
-from superqt.utils import create_worker
+
+from .workers import create_worker
 
 log = logging.getLogger(__name__)
 

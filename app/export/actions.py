@@ -18,13 +18,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
-from superqt.utils import create_worker
 
 from canns_engine import CannsEngineError
 from canns_engine.export_csv import write_activity_csv, write_summary_csv
 from canns_engine.manifest import build_simulation, manifest_of
 from canns_engine.script import script_of
 
+from ..workers import create_worker
 from .dialogs import ImageDialog, MovieDialog, ask_image_path
 from .frames import run_until
 from .image import export_view_image

@@ -1,11 +1,11 @@
 """The navigation controller: owns the :class:`NavigationSimulation` and the worker that runs it.
 
-The threading contract is the basic controller's (``app/controller.py``): while a run is on, a superqt
-``GeneratorWorker`` runs :func:`~app.navigation.worker.run_navigation` on a pool thread and only that
-thread touches the simulation; velocity commands go into an inbox queue it drains between chunks. The GUI
-receives every frame (``frame_ingested``, for histories) but draws only the newest, on a 60 Hz timer
-(``frame_ready``). "Pause" quits the worker and keeps the simulation; when idle, the GUI thread steps and
-resets it directly.
+The threading contract is the basic controller's (``app/controller.py``, through
+:class:`~app.run_loop.RunLoop`): while a run is on, a worker runs
+:func:`~app.navigation.worker.run_navigation` on a pool thread and only that thread touches the
+simulation; velocity commands go into an inbox queue it drains between chunks. The GUI receives every
+frame (``frame_ingested``, for histories) but draws only the newest, on a 60 Hz timer (``frame_ready``).
+"Pause" quits the worker and keeps the simulation; when idle, the GUI thread steps and resets it directly.
 """
 
 from __future__ import annotations

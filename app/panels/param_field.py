@@ -11,7 +11,8 @@ import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
-from superqt.utils import signals_blocked
+
+from ..workers import signals_blocked
 
 SLIDER_STEPS = 1000
 

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import signals_blocked
 
 from canns_engine import MODEL_PARAMS, MODELS, ParamSpec, make_model
 
+from ..workers import signals_blocked
 from .param_field import Badge, BoolField, ParamField
 from .protocols import (
     PROTOCOLS,

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 import pytest
-from superqt.utils import WorkerBase
 
 from app.controller import RunState, SimulationController
+from app.workers import Worker
 from canns_engine import CANN1D, NumericalInstabilityError, Simulation, SmoothTracking1D
 
 
@@ -26,7 +26,7 @@ def controller(qtbot):
 
 
 def own_workers(ctrl):
-    return [w for w in WorkerBase._worker_set if w is ctrl._worker]
+    return [w for w in Worker.running if w is ctrl._worker]
 
 
 def test_start_yields_frames_and_stop_returns_to_idle(qtbot, controller):
@@ -158,10 +158,11 @@ def test_shutdown_leaves_no_worker(qtbot, controller):
     controller.start()
     qtbot.waitUntil(lambda: controller.latest_frame is not None)
     assert own_workers(controller)
+    worker = controller._worker
     controller.shutdown()
     assert controller.state is RunState.IDLE
-    assert not own_workers(controller)
-    assert not controller._worker
+    assert worker._ended.is_set() and not controller._worker  # its thread has left the generator
+    qtbot.waitUntil(lambda: worker not in Worker.running)  # and the pool no longer holds it
 
 
 def test_display_ticks_keep_60_hz_and_the_switch_interval_is_restored(qtbot, controller):
@@ -185,3 +186,45 @@ def test_display_ticks_keep_60_hz_and_the_switch_interval_is_restored(qtbot, con
     assert (len(ticks) - 1) / span <= DISPLAY_HZ * 1.02
     intervals = np.diff(ticks)
     assert np.median(intervals) == pytest.approx(1 / DISPLAY_HZ, abs=0.002)
+
+
+def test_workers_report_values_errors_and_stop_on_request(qtbot):
+    """app.workers: a generator's values arrive in the GUI thread, quit() stops it at its next yield
+    without 'returned', a function's result or exception arrives, 'finished' always comes last."""
+    import threading
+
+    from app.workers import create_worker
+
+    gui = threading.get_ident()
+    seen = []
+
+    def count():
+        i = 0
+        while True:
+            yield i, threading.get_ident()
+            i += 1
+            time.sleep(0.001)
+
+    worker = create_worker(count, _connect={"yielded": seen.append,
+                                            "returned": lambda v: seen.append(("returned", v))})
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.start()
+        qtbot.waitUntil(lambda: len(seen) > 5)
+        worker.quit()
+    assert all(thread != gui for _, thread in seen)  # produced in the pool thread
+    assert [v for v, _ in seen[:6]] == list(range(6)) and ("returned", None) not in seen
+
+    events = []
+    ok = create_worker(lambda a, b: a + b, 2, b=3, _connect={
+        "returned": lambda v: events.append(("returned", v)), "finished": lambda: events.append("finished")})
+    with qtbot.waitSignal(ok.finished, timeout=5000):
+        ok.start()
+    qtbot.waitUntil(lambda: "finished" in events)
+    assert events == [("returned", 5), "finished"]
+
+    failed = []
+    bad = create_worker(lambda: 1 / 0, _connect={"errored": failed.append})
+    with qtbot.waitSignal(bad.finished, timeout=5000):
+        bad.start()
+    qtbot.waitUntil(lambda: bool(failed))
+    assert isinstance(failed[0], ZeroDivisionError)

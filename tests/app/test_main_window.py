@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThreadPool, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
-from superqt.utils import WorkerBase
 
 from app import resources
 from app.controller import RunState
 from app.navigation.panel import NavigationPanel
 from app.plots.activity import KymographView, SheetView
+from app.workers import Worker
 from canns_engine.analysis import decode_population_vector
 
 
@@ -329,7 +329,7 @@ def test_closing_leaves_no_worker_running(qtbot, make_window):
     window.close()
     assert window.controller.state is RunState.IDLE
     assert window.controller._worker is None
-    assert not [w for w in WorkerBase._worker_set if getattr(w, "_running", False)]
+    assert not [w for w in Worker.running if not w._ended.is_set()]
     assert QThreadPool.globalInstance().waitForDone(1000)
 
 
