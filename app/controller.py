@@ -23,9 +23,9 @@ import logging
 import queue
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, QTimer, Signal
 
@@ -211,9 +211,15 @@ def _drain(sim: Simulation, inbox: queue.SimpleQueue, rejected: list) -> bool:
             rejected.append((update, exc))
 
 
-def compile_kernels() -> None:
-    """Run every model type briefly so numba compiles (or loads from its cache) all kernels."""
-    for model_type, cls in MODELS.items():
+def compile_kernels(model_types: Iterable[str] = tuple(MODELS)) -> None:
+    """Run each of ``model_types`` briefly so numba compiles (or loads from its cache) its kernels.
+
+    A first start compiles for ~12–18 s per geometry and precision (ring or sheet; float32 for CANN1D and
+    CANN2D, float64 for the SFA models): the app compiles a model's kernels when it is first shown, not
+    all four at start (56 s).
+    """
+    for model_type in model_types:
+        cls = MODELS[model_type]
         size = 12 if cls.ndim == 1 else 6
         model = make_model(model_type, {cls.size_param: size})
         positions = [0.0, 1.0] if cls.ndim == 1 else [[0.0, 0.0], [1.0, 1.0]]
@@ -225,6 +231,7 @@ def compile_kernels() -> None:
         sim.apply({cls.size_param: size + 2})  # the resampling path of a grid change
         sim.step(1)
         sim.snapshot()
+    SimulationController.compiled.update(model_types)
 
 
 class SimulationController(RunLoop):
@@ -247,6 +254,9 @@ class SimulationController(RunLoop):
     warmup_changed = Signal(bool)  # True while kernels compile
     stats_changed = Signal(object)  # RunStats, ~4 times a second
 
+    compiled: ClassVar[set[str]] = set()
+    """Model types whose kernels this process has compiled (or loaded from numba's cache)."""
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         pool = QThreadPool.globalInstance()
@@ -255,6 +265,10 @@ class SimulationController(RunLoop):
         self._worker = None
         self._warmup_worker = None
         self._warming_up = False
+        self._warm_next: set[str] = set()
+        self.compile_in_background = True
+        """Compile a new experiment's kernels in a worker before its first engine call (off: that call
+        compiles them, on the calling thread)."""
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._pacer = Pacer(DEFAULT_SPEED)
         self._fast_forward = False
@@ -333,19 +347,26 @@ class SimulationController(RunLoop):
         self.simulation_changed.emit(sim)
         self.views_reset.emit()
         self.settings_changed.emit(self.settings)
+        if self.compile_in_background:
+            self.warm_up([sim.model.model_type])  # a model not shown before compiles now, in a worker
         self._publish_snapshot()
         if was_running:
             self.start()
 
-    def warm_up(self) -> None:
-        """Compile the numba kernels in a worker; engine calls made meanwhile wait for it."""
-        if self._warming_up:
+    def warm_up(self, model_types: Iterable[str] | None = None) -> None:
+        """Compile the kernels of ``model_types`` (default: every model) in a worker, unless they are
+        compiled already; engine calls made meanwhile wait for it."""
+        wanted = [t for t in (MODELS if model_types is None else model_types) if t not in self.compiled]
+        if not wanted:
+            return
+        if self._warming_up:  # after the current warm-up
+            self._warm_next.update(wanted)
             return
         self._warming_up = True
         self.warmup_changed.emit(True)
         WorkerGC.hold()
         self._warmup_worker = create_worker(
-            compile_kernels, _start_thread=True,
+            compile_kernels, wanted, _start_thread=True,
             _connect={"finished": self._on_warmup_finished, "errored": self._on_warmup_errored})
 
     def _on_warmup_errored(self, exc: Exception) -> None:
@@ -357,6 +378,11 @@ class SimulationController(RunLoop):
         WorkerGC.freeze()  # modules, kernels and widgets are loaded: keep them out of collections
         self._warming_up = False
         self._warmup_worker = None
+        if self._warm_next:
+            wanted, self._warm_next = list(self._warm_next), set()
+            self.warm_up(wanted)
+            if self._warming_up:
+                return
         self.warmup_changed.emit(False)
         self._apply_inbox_now()
         self._publish_snapshot()

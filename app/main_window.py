@@ -104,13 +104,15 @@ class MainWindow(QMainWindow):
 
     def __init__(self, path: str | Path | None = None, *, settings: Settings | None = None,
                  warm_up: bool = True, defer_open: bool = False) -> None:
-        """``warm_up``: compile the engine's kernels in the background. ``defer_open``: build only the
-        window now, and start the warm-up and open the experiment in :meth:`open_initial` (what
-        :func:`app.main.main` does, so the window is on screen before the views are built)."""
+        """``warm_up``: compile each model's kernels in the background before it is first run (off: the
+        first engine call compiles them). ``defer_open``: build only the window now and open the
+        experiment in :meth:`open_initial` (what :func:`app.main.main` does, so the window is on screen
+        before the views are built and the kernels compile)."""
         super().__init__()
         configure_pyqtgraph()
         self.settings = settings or Settings()
         self.controller = SimulationController(self)
+        self.controller.compile_in_background = warm_up
         self.undo_stack = QUndoStack(self)
         self.experiment_name = "Untitled experiment"
         self.experiment_description = ""
@@ -142,7 +144,7 @@ class MainWindow(QMainWindow):
         if not self._restore_layout():  # (restoring over the default layout left a stray tab bar on
             self._apply_default_layout()  # top of the menu bar: Qt keeps the default's tab groups)
             QTimer.singleShot(0, self, self._apply_default_sizes)
-        self._initial_path, self._warm_up_pending = path, warm_up
+        self._initial_path = path
         if defer_open:
             self.status.set_warning("Opening the experiment…")
         else:
@@ -154,9 +156,6 @@ class MainWindow(QMainWindow):
         The views' plots take most of the window's construction time; :func:`app.main.main` calls this
         right after the window's first paint, so the window appears first and fills a moment later.
         """
-        if self._warm_up_pending:  # first: opening takes a snapshot, which must not compile here
-            self._warm_up_pending = False
-            self.controller.warm_up()
         path, self._initial_path = self._initial_path, None
         if self.controller.simulation is not None:  # e.g. a recovered autosave was opened first
             return

@@ -228,3 +228,24 @@ def test_workers_report_values_errors_and_stop_on_request(qtbot):
         bad.start()
     qtbot.waitUntil(lambda: bool(failed))
     assert isinstance(failed[0], ZeroDivisionError)
+
+
+def test_a_model_is_compiled_in_the_background_when_first_shown(qtbot, monkeypatch):
+    """Only the kernels of the models shown are compiled (a cold start compiled all four: 56 s), each in
+    a worker before its first engine call; the first frame arrives once they are ready."""
+    from canns_engine import CANN2D, SmoothTracking2D
+
+    monkeypatch.setattr(SimulationController, "compiled", set())
+    ctrl = SimulationController()
+    frames = []
+    ctrl.frame_ready.connect(frames.append)
+    model = CANN2D(length=8)
+    task = SmoothTracking2D(model, Iext=((0.0, 0.0), (1.0, 1.0)), duration=(5.0,), time_step=0.05)
+    ctrl.set_simulation(Simulation(model, task, record="summary"))
+    assert ctrl.is_warming_up and not frames  # no engine call on the GUI thread meanwhile
+    qtbot.waitUntil(lambda: not ctrl.is_warming_up, timeout=180_000)
+    assert SimulationController.compiled == {"CANN2D"}
+    assert frames and frames[-1].step == 0
+    ctrl.set_simulation(Simulation(CANN2D(length=10), None, record="summary"))
+    assert not ctrl.is_warming_up  # compiled already
+    ctrl.shutdown()

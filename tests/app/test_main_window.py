@@ -359,7 +359,6 @@ def test_deferred_opening_shows_the_window_first(qtbot, user_settings, no_dialog
     assert "Opening" in window.status.warning.text()
     window.set_time_window(10.0)  # the menus work before the views exist
     window.open_initial()
-    assert window.controller.is_warming_up
     qtbot.waitUntil(lambda: not window.controller.is_warming_up, timeout=180_000)
     assert window.experiment_name == json.loads(preset.read_text())["name"]
     assert window.view_set is not None and window.status.warning.text() == ""
