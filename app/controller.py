@@ -600,6 +600,7 @@ class SimulationController(RunLoop):
             return
         self._ingest(self._sim.snapshot())
         self._draw_newest()
+        self.stats_changed.emit(self.stats())  # the status bar's time follows steps, resets and sessions
 
     def _on_render_timer_timeout(self) -> None:
         """A display tick: draw, and schedule the next tick on a fixed 1/DISPLAY_HZ grid (a late tick

@@ -212,6 +212,7 @@ def test_save_and_open_again(qtbot, window, run_steps, tmp_path, suffix):
     else:  # a session is replayed (in a worker) to where it was saved, exactly
         qtbot.waitUntil(lambda: window.controller.simulation.step_index == saved.step, timeout=20_000)
         np.testing.assert_array_equal(window.controller.latest_frame.u, saved.u)
+        assert window.status.time.text() == f"t = {saved.t:,.2f} τ"  # the status bar shows where it is
     assert window.controller.simulation.model.k == pytest.approx(6.0)
     assert window.experiment_name == "Smooth tracking"
 
