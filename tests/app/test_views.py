@@ -20,7 +20,9 @@ PRESETS = {"smooth_tracking": "ring", "tracking_2d": "sheet", "sfa_travelling_wa
 def image_array(image: QImage) -> np.ndarray:
     image = image.convertToFormat(QImage.Format.Format_RGB32)
     data = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
-    return data.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, : image.width(), :3]
+    # a copy: ``data`` points into the converted image, which is freed when this function returns
+    # (reading it afterwards gave garbage now and then: an intermittent "looks blank" failure)
+    return data.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, : image.width(), :3].copy()
 
 
 def plot_areas(view, pixels: np.ndarray) -> list[np.ndarray]:
