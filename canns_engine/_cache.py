@@ -62,17 +62,42 @@ def _writable(folder: Path) -> bool:
     return True
 
 
+KEEP_BUILDS = 4
+"""Engine builds whose kernels stay cached side by side (the most recently used ones): every update or
+edit of the engine starts a new folder of 4–20 MB, and without pruning they would pile up forever."""
+
+
 def configure() -> Path:
-    """Point numba's cache at ``<root>/engine-<fingerprint>`` and return that folder."""
+    """Point numba's cache at ``<root>/engine-<fingerprint>`` and return that folder (marked as just used;
+    the folders of all but the :data:`KEEP_BUILDS` most recently used builds are deleted)."""
     root = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else user_cache_root()
     folder = root / f"engine-{fingerprint()}"
     if not _writable(folder):
         folder = Path(tempfile.gettempdir()) / "canns-studio-numba" / folder.name
         folder.mkdir(parents=True, exist_ok=True)
+    prune(folder)
     from numba.core import config
 
     config.CACHE_DIR = str(folder)
     return folder
+
+
+def prune(current: Path, keep: int = KEEP_BUILDS) -> None:
+    """Mark ``current`` as used now and delete the older ``engine-*`` folders beside it beyond ``keep``.
+
+    Best effort: a folder another process is using, or cannot delete, is left (numba recompiles anything
+    missing, so deleting a folder never breaks a run).
+    """
+    import shutil
+
+    try:
+        os.utime(current)
+        builds = sorted((p for p in current.parent.glob("engine-*") if p.is_dir()),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in [p for p in builds if p != current][max(0, keep - 1):]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 CACHE_DIR = configure()

@@ -29,3 +29,24 @@ def test_cache_goes_under_numba_cache_dir_or_falls_back_to_temp(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     if os.geteuid() != 0:  # root can write anywhere; the fallback is then not needed
         assert "canns-studio-numba" in out.stdout
+
+
+def test_only_the_most_recently_used_engine_builds_stay_cached(tmp_path):
+    """Each engine build gets its own folder; the oldest beyond KEEP_BUILDS are deleted, the one in use
+    never (and it counts as used now)."""
+    old = []
+    for i in range(6):
+        folder = tmp_path / f"engine-old{i}"
+        (folder / "sub").mkdir(parents=True)
+        (folder / "sub" / "kernel.nbi").write_text("x")
+        os.utime(folder, (1000.0 + i, 1000.0 + i))  # old0 is the least recently used
+        old.append(folder)
+    other = tmp_path / "not-an-engine-build"
+    other.mkdir()
+    current = tmp_path / "engine-current"
+    current.mkdir()
+    os.utime(current, (1.0, 1.0))  # older than all: still kept, and marked as used now
+    _cache.prune(current, keep=3)
+    assert current.is_dir() and current.stat().st_mtime > 2000
+    assert [f.name for f in old if f.is_dir()] == ["engine-old4", "engine-old5"]
+    assert other.is_dir()
