@@ -193,18 +193,15 @@ class ExportActions(QObject):
         worker = create_worker(activity_job, manifest, events, steps, path, _start_thread=False,
                                _connect={"yielded": lambda done: progress.setValue(done)})
 
-        def finish(message: str | None = None, error: BaseException | None = None) -> None:
+        def finished() -> None:  # done, failed or cancelled: the worker and its dialog go
             progress.reset()
             progress.deleteLater()
             if worker in self.jobs:
                 self.jobs.remove(worker)
-            if error is not None:
-                self._error("CSV export", error)
-            elif message:
-                self._status(message)
 
-        worker.returned.connect(lambda written: finish(None if written is None else f"Saved {written}"))
-        worker.errored.connect(lambda exc: finish(error=exc))
+        worker.returned.connect(lambda written: self._status(f"Saved {written}"))
+        worker.errored.connect(lambda exc: self._error("CSV export", exc))
+        worker.finished.connect(finished)
         progress.canceled.connect(worker.quit)
         self.jobs.append(worker)
         progress.show()

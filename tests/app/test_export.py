@@ -246,3 +246,17 @@ def test_movie_job_from_the_window_and_cancel_from_its_progress_dialog(qtbot, wi
     with qtbot.waitSignal(job.cancelled, timeout=10_000):
         cancel.click()
     assert list(tmp_path.glob("*.mp4*")) == [] and not window.export_actions.jobs
+
+
+def test_cancelling_the_activity_export_leaves_no_file_and_no_job(qtbot, window, tmp_path):
+    """Cancel stops the replay at its next chunk: the worker finishes, nothing is written (not even a
+    temporary file) and the job is forgotten."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    worker = window.export_actions.export_activity(folder / "u.csv")
+    returned = []
+    worker.returned.connect(returned.append)
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        worker.quit()
+    qtbot.waitUntil(lambda: not window.export_actions.jobs, timeout=10_000)
+    assert not returned and list(folder.iterdir()) == []
