@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +123,9 @@ class MainWindow(QMainWindow):
         self.time_window: float | None = None  # None = auto
         self._held_stimulus: np.ndarray | None = None
         self._pulse_target: Any = None
-        self._replay = None  # the worker re-running a saved session, and what it re-runs
-        self._replaying: files.OpenedExperiment | None = None
-        self._navigation_pending: tuple[dict[str, Any], Path] | None = None  # being built in a worker
+        self._background: tuple[object, Callable[[Any, Exception | None], None]] | None = None
+        """The open running in a worker (a session replay, a path-integration build): its token and what
+        to do with its result; ``None`` when nothing is pending (or a later open superseded it)."""
         self._navigation_manifest: dict[str, Any] | None = None  # the path-integration experiment shown
         self.setAcceptDrops(True)
         self.setWindowIcon(QIcon(str(resources.icon_path("canns-studio.svg"))))
@@ -453,8 +453,7 @@ class MainWindow(QMainWindow):
         self.theme = apply_theme(QApplication.instance(), name)
         if self.view_set is not None:
             self.view_set.set_theme(self.theme)
-        opener = _navigation_opener()
-        navigation = opener and self.findChild(opener.NavigationPanel)
+        navigation = self.findChild(QWidget, "navigation_panel")  # set by open_navigation_experiment
         if navigation is not None:
             navigation.set_theme(self.theme)
         self.settings.set_theme(name)
@@ -468,7 +467,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if not self._confirm_discard():
             return False
-        self._navigation_pending = None  # a path-integration experiment still being built is not shown
+        self._cancel_background()  # an experiment still being built in a worker is not shown
         if path.suffix == ".json" and self._open_navigation(path):
             if remember:
                 self.settings.add_recent_file(path)
@@ -491,29 +490,46 @@ class MainWindow(QMainWindow):
 
     def _replay_session(self, opened: files.OpenedExperiment) -> None:
         """Re-run a saved session up to where it was saved, in a worker, then show it."""
+        self._open_in_background(f"Replaying {opened.path.name} ({opened.steps:,} steps)…",
+                                 lambda sim, exc: self._replayed(opened, sim, exc),
+                                 opened.session.replay, **SIM_OVERRIDES)
+
+    def _replayed(self, opened: files.OpenedExperiment, sim: Simulation | None,
+                  exc: Exception | None) -> None:
+        if exc is not None:
+            self.banner.show_message(f"Could not replay {opened.path.name}: {exc}")
+        else:
+            self._load_experiment(opened.manifest, opened.path, sim=sim)
+
+    def _open_in_background(self, message: str, on_result: Callable[[Any, Exception | None], None],
+                            fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``fn(*args, **kwargs)`` in a worker behind a busy status bar, then ``on_result(result,
+        exception)`` — unless another open (or closing the window) superseded it meanwhile."""
         self.controller.stop(wait=True)
-        self.status.set_warning(f"Replaying {opened.path.name} ({opened.steps:,} steps)…")
+        self._cancel_background()
+        self.status.set_warning(message)
         self.status.busy.show()
-        self._replaying = opened
+        token = object()
+        self._background = (token, on_result)
         WorkerGC.hold()
-        self._replay = create_worker(opened.session.replay, _start_thread=True,
-                                     _connect={"returned": self._on_replay_returned,
-                                               "errored": self._on_replay_errored},
-                                     **SIM_OVERRIDES)
+        create_worker(_outcome, token, fn, *args, _start_thread=True,
+                      _connect={"returned": self._on_background_done}, **kwargs)
 
-    def _on_replay_returned(self, sim: Simulation) -> None:
+    def _on_background_done(self, outcome: tuple[object, Any, Exception | None]) -> None:
         WorkerGC.release()
-        opened, self._replaying, self._replay = self._replaying, None, None
-        self.status.busy.hide()
-        self.status.set_warning(None)
-        self._load_experiment(opened.manifest, opened.path, sim=sim)
+        token, result, exc = outcome
+        if self._background is None or self._background[0] is not token:
+            return  # superseded
+        on_result = self._background[1]
+        self._cancel_background()
+        on_result(result, exc)
 
-    def _on_replay_errored(self, exc: Exception) -> None:
-        WorkerGC.release()
-        opened, self._replaying, self._replay = self._replaying, None, None
-        self.status.busy.hide()
-        self.status.set_warning(None)
-        self.banner.show_message(f"Could not replay {opened.path.name}: {exc}")
+    def _cancel_background(self) -> None:
+        """Forget the pending background open (its worker finishes unseen) and clear its status."""
+        if self._background is not None:
+            self._background = None
+            self.status.busy.hide()
+            self.status.set_warning(None)
 
     def _open_navigation(self, path: Path) -> bool:
         """Open a path-integration preset in its own panel; False when ``path`` is not one."""
@@ -525,27 +541,19 @@ class MainWindow(QMainWindow):
             return False
         from .navigation.controller import build_navigation
 
-        self.controller.stop(wait=True)
-        self.status.set_warning("Preparing path integration… (its first use compiles its kernels, which "
-                                "can take half a minute)")
-        self.status.busy.show()
-        self._navigation_pending = (manifest, path)  # a later open_path supersedes it
-        WorkerGC.hold()
-        create_worker(build_navigation, manifest, _start_thread=True,
-                      _connect={"returned": self._on_navigation_built, "errored": self._on_navigation_failed})
+        self._open_in_background("Preparing path integration… (its first use compiles its kernels, which "
+                                 "can take half a minute)",
+                                 lambda sim, exc: self._navigation_built(manifest, path, sim, exc),
+                                 build_navigation, manifest)
         return True
 
-    def _on_navigation_built(self, sim) -> None:
-        """Show the path-integration experiment built in the background (unless superseded)."""
-        WorkerGC.release()
-        pending, self._navigation_pending = self._navigation_pending, None
-        self.status.busy.hide()
-        self.status.set_warning(None)
-        if pending is None:
+    def _navigation_built(self, manifest: dict[str, Any], path: Path, sim, exc: Exception | None) -> None:
+        """Show the path-integration experiment built in the background."""
+        if exc is not None:
+            self.banner.show_message(f"Could not open the experiment: {exc}")
             return
         from .navigation.open import open_navigation_experiment
 
-        manifest, path = pending
         open_navigation_experiment(self, manifest, path, sim=sim)
         self._navigation_manifest = manifest
         self.menu_export.setEnabled(False)  # the exports draw the basic views
@@ -553,19 +561,12 @@ class MainWindow(QMainWindow):
         self._show_basic_controls(False)  # the panel has its own transport; the basic form does not apply
         self._update_title()
 
-    def _on_navigation_failed(self, exc: Exception) -> None:
-        WorkerGC.release()
-        pending, self._navigation_pending = self._navigation_pending, None
-        self.status.busy.hide()
-        self.status.set_warning(None)
-        if pending is not None:
-            self.banner.show_message(f"Could not open the experiment: {exc}")
-
     def _close_navigation(self) -> None:
         """Remove the path-integration experiment, if one is open."""
-        opener = _navigation_opener()
-        if opener is not None:
-            opener.close_navigation_experiment(self)
+        if self._navigation_manifest is not None:
+            from .navigation.open import close_navigation_experiment
+
+            close_navigation_experiment(self)
         self._navigation_manifest = None
         self.menu_export.setEnabled(True)
 
@@ -891,10 +892,7 @@ class MainWindow(QMainWindow):
             return
         self._close_navigation()
         self.controller.shutdown()
-        if self._replaying is not None:  # its result will never be shown
-            self._replaying = None
-            WorkerGC.release()
-        self._navigation_pending = None  # a path-integration build still running is not shown
+        self._background = None  # an open still running in a worker is not shown
         if self.isFullScreen():
             self.showNormal()
         self.settings.set_geometry(self.saveGeometry())
@@ -903,10 +901,14 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _navigation_opener():
-    """:mod:`app.navigation.open` once loaded, else ``None``: it is imported when the first path-integration
-    experiment opens, so while it is absent no path-integration panel can exist."""
-    return sys.modules.get(f"{__package__}.navigation.open")
+def _outcome(token: object, fn: Callable[..., Any], *args: Any, **kwargs: Any
+             ) -> tuple[object, Any, Exception | None]:
+    """Worker body of :meth:`MainWindow._open_in_background`: ``fn``'s result or exception, with the
+    token of the open that asked for it (so a superseded open's result is recognised)."""
+    try:
+        return token, fn(*args, **kwargs), None
+    except Exception as exc:
+        return token, None, exc
 
 
 def _can_show(model_type: str) -> bool:

@@ -71,8 +71,9 @@ class Worker(QRunnable):
         self._quit.set()
 
     @property
-    def quit_requested(self) -> bool:
-        return self._quit.is_set()
+    def done(self) -> bool:
+        """The pool thread has finished ``run`` (``finished`` may still be on its way to the GUI thread)."""
+        return self._ended.is_set()
 
     def run(self) -> None:  # pool thread
         fn, args, kwargs = self._call
@@ -106,7 +107,7 @@ class Worker(QRunnable):
         for worker in list(cls.running):
             worker.quit()
         QThreadPool.globalInstance().waitForDone(msecs)
-        return all(worker._ended.is_set() for worker in list(cls.running))
+        return all(worker.done for worker in list(cls.running))
 
 
 def create_worker(fn: Callable[..., Any], *args: Any, _start_thread: bool = False,

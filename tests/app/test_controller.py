@@ -161,7 +161,7 @@ def test_shutdown_leaves_no_worker(qtbot, controller):
     worker = controller._worker
     controller.shutdown()
     assert controller.state is RunState.IDLE
-    assert worker._ended.is_set() and not controller._worker  # its thread has left the generator
+    assert worker.done and not controller._worker  # its thread has left the generator
     qtbot.waitUntil(lambda: worker not in Worker.running)  # and the pool no longer holds it
 
 

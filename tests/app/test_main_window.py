@@ -330,7 +330,7 @@ def test_closing_leaves_no_worker_running(qtbot, make_window):
     window.close()
     assert window.controller.state is RunState.IDLE
     assert window.controller._worker is None
-    assert not [w for w in Worker.running if not w._ended.is_set()]
+    assert not [w for w in Worker.running if not w.done]
     assert QThreadPool.globalInstance().waitForDone(1000)
 
 
@@ -415,3 +415,22 @@ def test_a_file_handed_over_by_the_desktop_opens(qtbot, window):
     QCoreApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(preset)))
     qtbot.waitUntil(lambda: window.experiment_name == "2D tracking on a sheet")
     assert window.controller.simulation.model.model_type == "CANN2D"
+
+
+def test_a_session_still_replaying_is_superseded_by_the_next_open(qtbot, window, run_steps, tmp_path):
+    """Opening another experiment while a session replays in the background wins: the replay's result,
+    arriving later, is dropped (it used to replace the newer experiment)."""
+    from app.run_loop import WorkerGC
+
+    run_steps(window.controller, 200)
+    session = tmp_path / "long.canns"
+    assert window.save_to(session)
+    assert window.open_path(session)
+    assert window._background is not None  # replaying in a worker
+    preset = resources.presets_dir() / "persistent_activity.json"
+    assert window.open_path(preset)
+    shown = window.controller.simulation
+    qtbot.waitUntil(lambda: WorkerGC.holders == 0, timeout=60_000)  # the replay has finished
+    qtbot.wait(50)
+    assert window.controller.simulation is shown and shown.step_index == 0
+    assert window.experiment_name == json.loads(preset.read_text())["name"]
