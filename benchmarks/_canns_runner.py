@@ -24,15 +24,16 @@ with factors computed another way (the per-step work is canns' own):
 * Above ``SVD_MAX`` neurons the low-rank factors come from subspace iteration on the (symmetric) matrix:
   the same leading singular vectors as canns' full SVD, which would take minutes.
 
-Job (one JSON object per line)::
+Protocol (one JSON object per line each way), so that the two engines can be timed in alternation:
 
-    {"key": "...", "model": "CANN1D", "size": 128, "endpoint": true, "mode": "normal", "dt": 0.05,
-     "iext": [...], "duration": [...], "steps": 10000, "repeats": 3, "max_seconds": 5.0,
-     "accuracy_steps": 2000, "u_file": "/tmp/u.npy"}
-
-Result (one JSON line): ``key``, ``steps_per_s`` (one value per timed run), ``timed_steps``,
-``compile_s``, ``rank`` (low-rank modes, -1 if exact) and ``note``. With ``u_file``, ``u`` of the first
-``accuracy_steps`` steps (one flattened float32 row per step) is saved there with ``numpy.save``.
+* ``{"op": "prepare", "key": "...", "model": "CANN1D", "size": 128, "endpoint": true, "mode": "normal",
+  "dt": 0.05, "iext": [...], "duration": [...], "steps": 10000, "max_seconds": 3.0,
+  "accuracy_steps": 2000, "u_file": "/tmp/u.npy"}`` builds the model, compiles its loop and keeps it
+  under ``key``. Answer: ``key``, ``timed_steps``, ``compile_s``, ``rank`` (low-rank modes, -1 if exact),
+  ``note`` and ``ready``. With ``u_file``, ``u`` of the first ``accuracy_steps`` steps (one flattened
+  float32 row per step) is saved there with ``numpy.save``.
+* ``{"op": "time", "key": "..."}`` runs a prepared loop once. Answer: ``key``, ``steps_per_s``.
+* ``{"op": "release"}`` forgets every prepared loop. Answer: ``{"released": n}``.
 """
 
 from __future__ import annotations
@@ -189,12 +190,16 @@ def _seconds(run, model, data) -> float:
     return time.perf_counter() - t0
 
 
-def run_job(job: dict) -> dict:
-    """Time one configuration in one mode; optionally save ``u`` for the accuracy check."""
+_prepared: dict[str, tuple] = {}
+"""Prepared loops by key: ``(run, model, timed inputs)``."""
+
+
+def prepare(job: dict) -> dict:
+    """Build one configuration in one mode and compile its timed loop (see the module docstring)."""
     bm = _canns()[0]
     bm.set_dt(job["dt"])
-    result = {"key": job["key"], "steps_per_s": [], "timed_steps": 0, "compile_s": None, "rank": None,
-              "note": ""}
+    result = {"key": job["key"], "timed_steps": 0, "compile_s": None, "rank": None, "note": "",
+              "ready": False}
     two_d = job["model"].startswith("CANN2D")
     if job["mode"] == "fft" and job["endpoint"]:
         result["note"] = "needs endpoint=False (canns falls back to dense)"
@@ -217,12 +222,31 @@ def run_job(job: dict) -> dict:
     if steps != len(probe):
         _seconds(run, model, timed)  # compiles the loop for this length
     result["timed_steps"] = steps
-    result["steps_per_s"] = [steps / _seconds(run, model, timed) for _ in range(job.get("repeats", 3))]
     if job.get("u_file"):
         _reset(model)
         us = _runner(model, record=True)(data[: job["accuracy_steps"]])
         np.save(job["u_file"], np.asarray(us, dtype=np.float32))
+    _prepared[job["key"]] = (run, model, timed)
+    result["ready"] = True
     return result
+
+
+def time_once(job: dict) -> dict:
+    """One timed run of a prepared loop."""
+    run, model, timed = _prepared[job["key"]]
+    return {"key": job["key"], "steps_per_s": [len(timed) / _seconds(run, model, timed)]}
+
+
+def handle(job: dict) -> dict:
+    op = job.get("op", "prepare")
+    if op == "time":
+        return time_once(job)
+    if op == "release":
+        count = len(_prepared)
+        _prepared.clear()
+        gc.collect()
+        return {"released": count}
+    return prepare(job)
 
 
 def main() -> int:
@@ -231,11 +255,10 @@ def main() -> int:
             continue
         job = json.loads(line)
         try:
-            result = run_job(job)
+            result = handle(job)
         except Exception as exc:  # report and go on with the next job
-            result = {"key": job["key"], "steps_per_s": [], "timed_steps": 0, "compile_s": None,
-                      "rank": None, "note": f"failed: {type(exc).__name__}: {exc}"}
-        gc.collect()
+            result = {"key": job.get("key"), "steps_per_s": [], "timed_steps": 0, "compile_s": None,
+                      "rank": None, "ready": False, "note": f"failed: {type(exc).__name__}: {exc}"}
         print(json.dumps(result), flush=True)
     return 0
 

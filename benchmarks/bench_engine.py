@@ -3,14 +3,16 @@
 For every configuration (a smooth-tracking task, ``dt = 0.05``, 10 000 steps unless noted) on canns'
 default endpoint-included grid and on the ``endpoint=False`` ring, one row gives
 
-* our steps/s with the float32 recurrent product (median of ``REPEATS`` runs; compilation excluded,
-  reported in the ``compile`` table) and its accuracy: the max deviation of ``u`` from a float64 dense
+* our steps/s with the float32 recurrent product (median of ``ROUNDS`` runs, each followed by one run
+  of every canns mode, so both engines are timed under the same load; compilation excluded, reported
+  in the ``compile`` table) and its accuracy: the max deviation of ``u`` from a float64 dense
   numpy reference over the first ``ref_steps`` steps of the same task, relative to the largest ``|u|``
   ("dev"), and from our float64 product (itself within ~1e-14 of the dense reference) over the *whole*
   task, every tenth step ("dev run");
-* our steps/s with the float64 product (``precision="float64"``, the default of the adaptation models);
-* canns' steps/s and accuracy in each ``accl_mode`` (``normal`` dense, ``fft`` exact on the ring only,
-  ``fast``/``ultra-fast`` low-rank approximations), timed in the same run, configuration by configuration
+* our steps/s with the float64 product (``precision="float64"``, the default of the adaptation models;
+  median of ``REPEATS`` runs);
+* canns' steps/s (median of its ``ROUNDS`` runs) and accuracy in each ``accl_mode`` (``normal`` dense,
+  ``fft`` exact on the ring only, ``fast``/``ultra-fast`` low-rank approximations), in a separate process
   (see :mod:`benchmarks._canns_runner`);
 * the ratios to canns' fastest exact mode on that grid and to its ``fast`` mode, and whether the targets
   hold (≥ 2× the fastest exact mode, ≥ 1× ``fast``, both deviations ≤ 1e-6) for the float32 product.
@@ -45,6 +47,8 @@ from canns_engine.connectivity import gaussian, peak_weight, stimulus_profile, w
 DT = 0.05
 STEPS = 10_000
 REPEATS = 3
+ROUNDS = 5
+"""Alternating rounds (one run of ours, one of each canns mode) per configuration; medians are reported."""
 EXACT_RTOL = 1e-6
 """The issue's bound for "exact": max deviation of ``u`` from the float64 dense reference, relative."""
 COMPILE_TARGETS = {"first-ever": 3.0, "warm cache": 0.3}
@@ -218,23 +222,46 @@ class CannsRunner:
         self.log.close()
 
 
-def _canns_modes(runner: CannsRunner, cfg: Config, endpoint: bool, ref: np.ndarray, workdir: Path,
-                 quick: bool) -> dict[str, dict]:
-    """Each canns mode's median steps/s, accuracy and note on one configuration and grid."""
+def _interleaved(runner: CannsRunner | None, cfg: Config, endpoint: bool, ref: np.ndarray, workdir: Path,
+                 quick: bool) -> tuple[float, dict[str, dict] | None]:
+    """Our median steps/s and each canns mode's (with accuracy and note), timed in alternation.
+
+    Every engine is prepared first (compiled, accuracy run saved); then ``ROUNDS`` rounds each time one
+    run of ours and one of every canns mode. The speed of this shared machine drifts by up to 1.5× over
+    tens of seconds; timed in alternation, both engines see the same drift, so the ratios hold even when
+    the absolute numbers move.
+    """
+    model = _model(cfg, endpoint)
+    task = _task(model, cfg)
+    simulate(model, task, record="none")  # compiles or loads the kernel
     iext, duration = _path(cfg)
-    out = {}
-    for mode in CANNS_MODES:
+    canns, ready = {}, []
+    for mode in CANNS_MODES if runner else ():
+        key = f"{cfg.name}/{endpoint}/{mode}"
         u_file = workdir / f"u_{cfg.name}_{endpoint}_{mode}.npy"
-        job = {"key": f"{cfg.name}/{endpoint}/{mode}", "model": cfg.model, "size": cfg.size,
-               "endpoint": endpoint, "mode": mode, "dt": DT, "iext": iext, "duration": duration,
-               "steps": cfg.steps, "repeats": REPEATS, "max_seconds": 1.0 if quick else 3.0,
-               "accuracy_steps": len(ref), "u_file": str(u_file)}
-        res = runner.run(job)
-        rate = statistics.median(res["steps_per_s"]) if res.get("steps_per_s") else None
-        dev = _deviation(np.load(u_file), ref) if rate is not None and u_file.exists() else None
-        out[mode] = {"rate": rate, "dev": dev, "note": res.get("note", ""), "compile": res.get("compile_s")}
+        res = runner.run({"op": "prepare", "key": key, "model": cfg.model, "size": cfg.size,
+                          "endpoint": endpoint, "mode": mode, "dt": DT, "iext": iext, "duration": duration,
+                          "steps": cfg.steps, "max_seconds": 1.0 if quick else 2.0,
+                          "accuracy_steps": len(ref), "u_file": str(u_file)})
+        dev = _deviation(np.load(u_file), ref) if res.get("ready") and u_file.exists() else None
         u_file.unlink(missing_ok=True)
-    return out
+        canns[mode] = {"rates": [], "dev": dev, "note": res.get("note", ""), "compile": res.get("compile_s")}
+        if res.get("ready"):
+            ready.append((mode, key))
+    seconds = []
+    for _ in range(ROUNDS):
+        model.init_state()
+        t0 = time.perf_counter()
+        simulate(model, task, record="none")
+        seconds.append(time.perf_counter() - t0)
+        for mode, key in ready:
+            canns[mode]["rates"] += runner.run({"op": "time", "key": key}).get("steps_per_s", [])
+    if runner:
+        runner.run({"op": "release", "key": ""})
+    for res in canns.values():
+        rates = res.pop("rates")
+        res["rate"] = statistics.median(rates) if rates else None
+    return task.total_steps / statistics.median(seconds), canns if runner else None
 
 
 # -- the comparison table ---------------------------------------------------------------------------
@@ -433,11 +460,10 @@ def run(quick: bool = False) -> list[dict]:
                 for endpoint in (True, False):
                     model = _model(cfg, endpoint)
                     ref = reference(model, _task(model, cfg), cfg.ref_steps)
-                    ours = _ours(cfg, endpoint, REPEATS)
+                    ours, canns = _interleaved(runner, cfg, endpoint, ref, workdir, quick)
                     ours64 = _ours(cfg, endpoint, REPEATS, "float64")
                     dev = _our_accuracy(cfg, endpoint, ref)
                     dev_run = _our_run_deviation(cfg, endpoint)
-                    canns = _canns_modes(runner, cfg, endpoint, ref, workdir, quick) if runner else None
                     row = _comparison_row(cfg, endpoint, ours, dev, dev_run, ours64, canns)
                     rows.append(row)
                     print(f"  {cfg.name} {row['grid']}: ours {ours:,.0f} steps/s, {row['pass']}", flush=True)
