@@ -6,7 +6,9 @@ the largest single cost of drawing a frame (~1–2 ms per axis). :class:`LeanAxi
 picture — the same tick values, lengths, alphas, labels and the same rules for which labels fit — with
 less work: label sizes come from the font metrics (not a painter) once per string and are remembered,
 ticks are plain floats instead of ``Point`` objects, and each tick level is drawn with one ``drawLines``
-call.
+call. It paints straight onto the view instead of recording a QPicture and replaying it (pyqtgraph's
+way), which for an axis laid out anew on every frame was pure overhead (~2.5 ms of a ~19 ms CANN1D-512
+frame, three scrolling axes and six static ones).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class LeanAxisItem(pg.AxisItem):
         self._text_sizes: dict[str, tuple[float, float]] = {}
         self._text_font: str | None = None
         self._metrics: QFontMetricsF | None = None
+        self._specs = None
 
     def _text_size(self, text: str) -> tuple[float, float]:
         """Width and height of a tick label as pyqtgraph measures it (height × 0.8), remembered.
@@ -237,6 +240,25 @@ class LeanAxisItem(pg.AxisItem):
         self._updateMaxTextSize(last_text_size2)
         return axis_spec, tick_specs, text_specs
 
+    def paint(self, p: QPainter, opt, widget) -> None:
+        """Draw straight onto the view's painter. pyqtgraph records the axis into a QPicture and replays
+        it; a scrolling axis is laid out anew on every frame, so the recording was pure overhead. The
+        layout is kept until pyqtgraph invalidates it (``picture`` set to ``None``)."""
+        if self.grid is not False:
+            return super().paint(p, opt, widget)
+        p.save()
+        try:
+            if self.picture is None:
+                if self.style["tickFont"]:
+                    p.setFont(self.style["tickFont"])
+                self._specs = self.generateDrawSpecs(p)
+                self.picture = True  # pyqtgraph's "layout is valid" flag; it resets it to None
+            if self._specs is not None:
+                self.drawPicture(p, *self._specs)
+        finally:
+            p.restore()
+        return None
+
     def drawPicture(self, p: QPainter, axisSpec, tickSpecs, textSpecs) -> None:
         if self.grid is not False:
             return super().drawPicture(p, axisSpec, tickSpecs, textSpecs)
@@ -252,7 +274,7 @@ class LeanAxisItem(pg.AxisItem):
         if self.style["tickFont"] is not None:
             p.setFont(self.style["tickFont"])
         p.setPen(self.textPen())
-        p.setClipRect(self.boundingRect().toAlignedRect())
+        p.setClipRect(self.boundingRect().toAlignedRect(), Qt.ClipOperation.IntersectClip)
         for rect, flags, text in textSpecs:
             p.drawText(rect, int(flags), text)
         return None
