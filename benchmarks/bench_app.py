@@ -9,7 +9,11 @@ drawing at the 60 Hz display rate), runs the network as fast as it goes, and rep
   same thread count, no Qt), and their ratio;
 * worst event-loop stall: the largest delay of a 10 ms QTimer probe beyond its period during the run;
 * GUI thread CPU time per drawn frame (ingesting every engine frame, drawing, painting, the probe);
-* the 1-minute load average at the end of the run (other processes share the cores).
+* the 1-minute load average at the end of the run (other processes share the cores);
+* draw cost: GUI thread CPU time per drawn frame (median and 90th percentile) with the engine stepped on
+  the GUI thread between draws instead of running in a worker, so no other thread competes. This is the
+  number to compare when changing drawing code: on this shared machine the live figures above move by
+  ±20 % from run to run, the draw cost by a few per cent.
 
 The headless rate is measured just before and just after the GUI run and averaged, so a load that
 drifts during the run biases the ratio less. The display clock runs at 60 Hz, so 60 FPS is its maximum:
@@ -100,6 +104,47 @@ def _gui_run(model_type: str, size: int, seconds: float) -> dict:
             "load_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")}
 
 
+def _draw_cost(model_type: str, size: int, frames: int) -> dict:
+    """GUI CPU time per drawn frame, engine stepped on this thread (see the module docstring).
+
+    Between two draws the network advances by about what it does between two display ticks at full
+    speed, in three snapshots: two only ingested (histories), the last drawn, as the live app does.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.panels.protocols import default_manifest
+
+    window = MainWindow()
+    window.show()
+    loop = QEventLoop()
+    while window.controller.is_warming_up:
+        QTimer.singleShot(50, loop.quit)
+        loop.exec()
+    window._load_experiment(_manifest(default_manifest, model_type, size), None)
+    sim, views = window.controller.simulation, window.view_set
+    steps = 2400 if model_type.startswith("CANN1D") else 300
+    costs = []
+    for i in range(frames + 20):
+        snapshots = []
+        for _ in range(3):
+            sim.step(steps // 3)
+            snapshots.append(sim.snapshot())
+        cpu0 = time.thread_time()
+        for frame in snapshots[:-1]:
+            views.ingest(frame)
+        views.show_frame(snapshots[-1])
+        QApplication.processEvents()
+        if i >= 20:  # the first frames fill the histories
+            costs.append(time.thread_time() - cpu0)
+    window.controller.shutdown()
+    window.close()
+    window.deleteLater()
+    costs.sort()
+    return {"draw_ms_p50": 1000 * costs[len(costs) // 2], "draw_ms_p90": 1000 * costs[int(0.9 * len(costs))]}
+
+
 def run(quick: bool = False) -> list[dict]:
     """Measure every case; returns one row (dict) per case."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -119,20 +164,23 @@ def run(quick: bool = False) -> list[dict]:
         gui = _gui_run(model_type, size, seconds)
         headless = (before + _headless_steps_per_s(model_type, size, seconds / 4)) / 2
         rows.append({"case": f"{model_type}-{size}", **gui, "headless_steps_per_s": headless,
-                     "ratio": gui["engine_steps_per_s"] / headless})
+                     "ratio": gui["engine_steps_per_s"] / headless,
+                     **_draw_cost(model_type, size, 100 if quick else 300)})
     app.processEvents()
     return rows
 
 
 def _print_table(rows: list[dict]) -> None:
     header = (f"{'case':<12} {'display FPS':>11} {'steps/s (GUI)':>14} {'steps/s (headless)':>19} "
-              f"{'ratio':>6} {'worst stall':>12} {'views':>6} {'GUI CPU/frame':>14} {'load':>5}")
+              f"{'ratio':>6} {'worst stall':>12} {'views':>6} {'GUI CPU/frame':>14} {'load':>5} "
+              f"{'draw cost p50/p90':>18}")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['case']:<12} {r['display_fps']:>11.1f} {r['engine_steps_per_s']:>14,.0f} "
               f"{r['headless_steps_per_s']:>19,.0f} {r['ratio']:>6.2f} {r['worst_stall_ms']:>9.1f} ms "
-              f"{r['views']:>6} {r['gui_cpu_ms_per_frame']:>11.1f} ms {r['load_1min']:>5.2f}")
+              f"{r['views']:>6} {r['gui_cpu_ms_per_frame']:>11.1f} ms {r['load_1min']:>5.2f} "
+              f"{r['draw_ms_p50']:>9.1f}/{r['draw_ms_p90']:.1f} ms")
     print(f"targets: ≥ {TARGETS['display_fps']:g} FPS, ratio ≥ {TARGETS['ratio']:g}, "
           f"worst stall < {TARGETS['worst_stall_ms']:g} ms")
 
