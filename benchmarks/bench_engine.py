@@ -145,18 +145,20 @@ def _deviation(u: np.ndarray, ref: np.ndarray) -> float:
 
 
 # -- our engine -------------------------------------------------------------------------------------
+def _seconds(model, task) -> float:
+    """Wall time of one run of ``task`` from the model's initial state, nothing recorded."""
+    model.init_state()
+    t0 = time.perf_counter()
+    simulate(model, task, record="none")
+    return time.perf_counter() - t0
+
+
 def _ours(cfg: Config, endpoint: bool, repeats: int, precision: str = "float32") -> float:
     """Median steps/s of ``repeats`` runs of the task (after one run that compiles or loads the kernel)."""
     model = _model(cfg, endpoint, precision)
     task = _task(model, cfg)
     simulate(model, task, record="none")
-    seconds = []
-    for _ in range(repeats):
-        model.init_state()
-        t0 = time.perf_counter()
-        simulate(model, task, record="none")
-        seconds.append(time.perf_counter() - t0)
-    return task.total_steps / statistics.median(seconds)
+    return task.total_steps / statistics.median(_seconds(model, task) for _ in range(repeats))
 
 
 def _our_accuracy(cfg: Config, endpoint: bool, ref: np.ndarray) -> float:
@@ -250,10 +252,7 @@ def _interleaved(runner: CannsRunner | None, cfg: Config, endpoint: bool, ref: n
             ready.append((mode, key))
     seconds = []
     for _ in range(ROUNDS):
-        model.init_state()
-        t0 = time.perf_counter()
-        simulate(model, task, record="none")
-        seconds.append(time.perf_counter() - t0)
+        seconds.append(_seconds(model, task))
         for mode, key in ready:
             canns[mode]["rates"] += runner.run({"op": "time", "key": key}).get("steps_per_s", [])
     if runner:
