@@ -1,0 +1,23 @@
+"""The app benchmark's draw-cost measurement runs against the real window (``make bench`` is not in CI)."""
+
+from __future__ import annotations
+
+import itertools
+
+
+def test_draw_cost_draws_frames_of_an_advancing_network(qtbot, monkeypatch):
+    from app.plots.panel import ViewSet
+    from benchmarks.bench_app import _draw_cost
+
+    drawn = []
+    show_frame = ViewSet.show_frame
+
+    def spy(self, frame):
+        drawn.append(frame.step)
+        show_frame(self, frame)
+
+    monkeypatch.setattr(ViewSet, "show_frame", spy)
+    cost = _draw_cost("CANN1D", 64, frames=5)
+    assert 0.0 < cost["draw_ms_p50"] <= cost["draw_ms_p90"]
+    timed = drawn[-5:]  # the 20 frames before fill the histories
+    assert len(drawn) >= 25 and all(b > a for a, b in itertools.pairwise(timed))

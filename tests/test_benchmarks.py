@@ -1,0 +1,52 @@
+"""The benchmark harnesses run (``make bench`` is not part of CI, so these keep them working)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.bench_engine import (
+    Config,
+    _comparison_row,
+    _interleaved,
+    _model,
+    _our_accuracy,
+    _task,
+    reference,
+)
+
+RUNNER = Path(__file__).resolve().parent.parent / "benchmarks" / "_canns_runner.py"
+
+
+def test_engine_benchmark_times_ours_and_checks_accuracy_without_canns(tmp_path):
+    cfg = Config("CANN1D", 64, steps=400, ref_steps=50)
+    model = _model(cfg, endpoint=True)
+    ref = reference(model, _task(model, cfg), cfg.ref_steps)
+    rate, canns = _interleaved(None, cfg, True, ref, tmp_path, quick=True)
+    assert rate > 0 and canns is None
+    dev = _our_accuracy(cfg, True, ref)
+    assert dev < 1e-6  # the float32 product against the float64 dense reference
+    row = _comparison_row(cfg, True, rate, dev, 0.0, rate, None)
+    assert row["pass"] == "yes"  # without canns only the accuracy targets apply
+
+
+def test_canns_runner_answers_every_job_even_a_failing_one():
+    jobs = [
+        {"op": "prepare", "key": "a", "model": "CANN1D", "size": 16, "endpoint": True, "mode": "normal",
+         "dt": 0.05, "iext": [0.0, 1.0], "duration": [1.0], "steps": 20, "max_seconds": 0.1},
+        {"op": "time", "key": "never prepared"},
+        {"op": "release"},
+    ]
+    proc = subprocess.run([sys.executable, str(RUNNER)], input="".join(json.dumps(j) + "\n" for j in jobs),
+                          capture_output=True, text=True, timeout=300)
+    answers = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(answers) == 3, proc.stderr
+    has_canns = importlib.util.find_spec("canns") is not None
+    assert answers[0]["ready"] is has_canns
+    if not has_canns:
+        assert answers[0]["note"].startswith("failed: ModuleNotFoundError")
+    assert answers[1]["steps_per_s"] == [] and "KeyError" in answers[1]["note"]
+    assert answers[2] == {"released": 1 if has_canns else 0}
