@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from canns_engine import CannsEngineError, ConfigError, NumericalInstabilityError, Simulation
+from canns_engine import CannsEngineError, ConfigError, Frame, NumericalInstabilityError, Simulation
 from canns_engine.manifest import build_simulation, manifest_of
 
 from . import resources
@@ -42,6 +42,7 @@ from .panels.protocols import default_manifest
 from .panels.status import StatusPanel
 from .panels.transport import SpeedControl, TransportBar
 from .panels.welcome import WelcomePage
+from .plots.history import KYMOGRAPH_COLUMNS
 from .plots.panel import VIEW_NAMES, ViewSet, family_of
 from .run_loop import RunState, WorkerGC
 from .settings import Settings
@@ -489,17 +490,24 @@ class MainWindow(QMainWindow):
         return True
 
     def _replay_session(self, opened: files.OpenedExperiment) -> None:
-        """Re-run a saved session up to where it was saved, in a worker, then show it."""
+        """Re-run a saved session up to where it was saved, in a worker, then show it with the history
+        the scrolling views had: snapshots over their time window (one per kymograph column)."""
         self._open_in_background(f"Replaying {opened.path.name} ({opened.steps:,} steps)…",
-                                 lambda sim, exc: self._replayed(opened, sim, exc),
-                                 opened.session.replay, **SIM_OVERRIDES)
+                                 lambda replayed, exc: self._replayed(opened, replayed, exc),
+                                 opened.session.replay_with_history, self._effective_window(),
+                                 KYMOGRAPH_COLUMNS, **SIM_OVERRIDES)
 
-    def _replayed(self, opened: files.OpenedExperiment, sim: Simulation | None,
+    def _replayed(self, opened: files.OpenedExperiment, replayed: tuple[Simulation, list[Frame]] | None,
                   exc: Exception | None) -> None:
         if exc is not None:
             self.banner.show_message(f"Could not replay {opened.path.name}: {exc}")
-        else:
-            self._load_experiment(opened.manifest, opened.path, sim=sim)
+            return
+        sim, history = replayed
+        self._load_experiment(opened.manifest, opened.path, sim=sim)
+        self.view_set.reset()
+        for frame in history[:-1]:
+            self.view_set.ingest(frame)
+        self.view_set.show_frame(history[-1])  # the state the simulation is in
 
     def _open_in_background(self, message: str, on_result: Callable[[Any, Exception | None], None],
                             fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

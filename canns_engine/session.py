@@ -46,7 +46,7 @@ from .manifest import (
 from .models import MODELS
 from .params import validate_params
 from .recording import Recording
-from .simulation import Simulation
+from .simulation import Frame, Simulation
 from .sink import SegmentWriter, rows, state_names
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -55,6 +55,10 @@ DEFAULT_MAX_LOAD_BYTES = 8 * 2**30
 MAX_EVENTS = 10_000_000
 MAX_SEGMENTS = 10_000
 _EVENT_KEYS = frozenset({"dt", "stimulus", "pulse", "task"})
+
+
+HISTORY_BYTES = 64 << 20
+"""Default memory bound of the snapshots :meth:`LoadedSession.replay_with_history` returns."""
 
 
 @dataclass
@@ -97,6 +101,30 @@ class LoadedSession:
         sim.run(self.steps if steps is None else steps, events=self.events, progress=progress,
                 should_stop=should_stop)
         return sim
+
+    def replay_with_history(self, span: float, count: int, *, history_bytes: int = HISTORY_BYTES,
+                            **overrides: Any) -> tuple[Simulation, list[Frame]]:
+        """Replay as :meth:`replay` and take ``count`` snapshots spread evenly over the last ``span`` of
+        simulated time, the last one the saved state: what a viewer's scrolling history showed when the
+        session was saved. Fewer snapshots are taken when ``count`` of them, at the size of the state
+        where the span starts, would exceed ``history_bytes`` (large sheets). The final state is the
+        same, bit for bit, as :meth:`replay`'s."""
+        sim = self.build_simulation(**overrides)
+        start = max(0, self.steps - round(span / sim.dt))
+        self._run_until(sim, start)
+        per_frame = sim.model.u.nbytes * (4 if sim.model.sfa else 3)  # u, r, inp (and v) of a Frame
+        count = max(1, min(int(count), history_bytes // per_frame))
+        marks = np.unique(np.linspace(start, self.steps, count + 1).round().astype(int)[1:])
+        frames = []
+        for mark in marks:
+            self._run_until(sim, int(mark))
+            frames.append(sim.snapshot())
+        return sim, frames
+
+    def _run_until(self, sim: Simulation, step: int) -> None:
+        """Advance ``sim`` to ``step`` with the events logged in between (each is applied once, as the
+        single :meth:`Simulation.run` of :meth:`replay` would)."""
+        sim.run(step - sim.step_index, events=[e for e in self.events if sim.step_index <= e["step"] < step])
 
 
 # -- writing -------------------------------------------------------------------------------------------

@@ -217,6 +217,28 @@ def test_save_and_open_again(qtbot, window, run_steps, tmp_path, suffix):
     assert window.experiment_name == "Smooth tracking"
 
 
+def test_a_reopened_session_shows_the_history_its_views_had(qtbot, window, run_steps, tmp_path):
+    """Replaying a session also refills the scrolling views over their time window, with the states the
+    run went through (not one snapshot of the end)."""
+    run_steps(window.controller, 600)
+    saved = window.controller.latest_frame
+    live = window.controller.simulation.recording
+    path = tmp_path / "history.canns"
+    assert window.save_to(path)
+    window.open_path(resources.default_preset_path())
+    assert window.open_path(path)
+    qtbot.waitUntil(lambda: window.controller.simulation.step_index == saved.step, timeout=30_000)
+    qtbot.waitUntil(lambda: len(window.views["tracking"]._traces) > 100, timeout=10_000)
+    rows = window.views["tracking"]._traces.rows()
+    assert rows[-1, 0] == pytest.approx(saved.t) and rows[0, 0] < saved.t - 10.0  # a window, not a point
+    at = np.searchsorted(live.t, rows[:, 0] - 1e-9)  # the live run's read-outs at the same times
+    np.testing.assert_allclose(rows[:, 0], live.t[at])
+    np.testing.assert_allclose(rows[:, 2], live.decoded_pos[at], atol=1e-6)  # float32 summaries
+    image, start = window.views["activity"]._buffer.image()
+    assert image.shape[1] > 100 and np.ptp(image[:, 0]) > 0  # the kymograph is filled from its start
+    np.testing.assert_array_equal(window.controller.latest_frame.u, saved.u)
+
+
 def test_drag_and_arrow_keys_move_the_stimulus(qtbot, window):
     profile = window.views["profile"]
     profile._vb.pressed.emit(QPointF(1.25, 0.0))

@@ -120,6 +120,30 @@ def test_replaying_manifest_and_events_reproduces_the_recording_bit_for_bit(case
     assert_same_recordings(segments(sim), segments(replayed))
 
 
+@pytest.mark.parametrize("case", ["sfa_1d", "sfa_2d", "noisy"])
+def test_replay_with_history_snapshots_the_last_span_and_ends_where_replay_does(case, request, tmp_path):
+    if case == "noisy":
+        model = CANN1D(40)
+        sim = edited_run(model, TemplateMatching1D(model, Iext=0.5, duration=6.0, time_step=DT,
+                                                   noise_level=0.4), seed=7)
+    else:
+        sim = edited_run(*request.getfixturevalue(case))
+    save_session(tmp_path / "h.canns", sim, recording=False)
+    loaded = load_session(tmp_path / "h.canns")
+    replayed, frames = loaded.replay_with_history(span=100 * DT, count=20)  # steps 60 … 160: four edits
+    assert replayed.step_index == sim.step_index == 160
+    assert_same_recordings(segments(sim), segments(replayed))  # every step as in one run, bit for bit
+    assert [f.step for f in frames] == list(range(65, 161, 5))
+    np.testing.assert_array_equal(frames[-1].u, sim.model.u)
+    assert frames[0].params["k"] == 6.0  # the edit at step 40 had been applied
+    assert {f.u.size for f in frames} == {sim.previous_recordings[0].x.size ** sim.model.ndim,
+                                          sim.model.u.size}  # the grid changed at step 125
+    arrays = 4 if sim.model.sfa else 3  # u, r, inp (and v)
+    bound = 3 * arrays * frames[0].u.nbytes
+    few = loaded.replay_with_history(span=100 * DT, count=20, history_bytes=bound)[1]
+    assert [f.step for f in few] == [93, 127, 160]  # a memory bound: fewer snapshots, still to the end
+
+
 def test_noisy_protocol_replays_exactly_with_its_seed(tmp_path):
     model = CANN1D(40)
     task = TemplateMatching1D(model, Iext=0.5, duration=6.0, time_step=DT, noise_level=0.4)
