@@ -327,7 +327,8 @@ def test_closing_during_the_first_compilation_exits_at_once(tmp_path) -> None:
     env.pop("NUMBA_CACHE_DIR", None)  # an empty per-user cache: everything compiles
     done = subprocess.run([sys.executable, "-m", "app"], capture_output=True, text=True, timeout=600, env=env,
                           cwd=REPO)
-    output = done.stdout + done.stderr
+    logs = "".join(p.read_text(errors="replace") for p in (tmp_path / "state").rglob("*.log"))
+    output = done.stdout + done.stderr + "\n--- log files ---\n" + logs
     assert done.returncode == 0, output
-    assert "exiting without waiting for the kernel compilation" in output
-    assert "CRITICAL" not in output and "Traceback" not in output
+    assert "CRITICAL" not in output and "Traceback" not in output, output
+    assert "exiting without waiting for the kernel compilation" in output, output
