@@ -23,7 +23,7 @@ import logging
 import queue
 import time
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -334,8 +334,12 @@ class SimulationController(RunLoop):
         return self._diverged
 
     # -- experiment -------------------------------------------------------------------------------------
-    def set_simulation(self, sim: Simulation) -> None:
-        """Replace the experiment (stops a run first). The views are reset and shown the new state."""
+    def set_simulation(self, sim: Simulation, history: Sequence[Frame] = ()) -> None:
+        """Replace the experiment (stops a run first). The views are reset and shown the new state.
+
+        ``history`` (older snapshots of ``sim``'s run, oldest first, as a session replay returns them;
+        the last one may be the current state) goes to the views' histories first, so their scrolling
+        views show the run that led here."""
         was_running = self.is_running
         self.stop(wait=True)
         self._sim = sim
@@ -349,6 +353,9 @@ class SimulationController(RunLoop):
         self.settings_changed.emit(self.settings)
         if self.compile_in_background:
             self.warm_up([sim.model.model_type])  # a model not shown before compiles now, in a worker
+        for frame in history:
+            if frame.step < sim.step_index:  # the current state comes with the snapshot below
+                self.frame_ingested.emit(frame)
         self._publish_snapshot()
         if was_running:
             self.start()

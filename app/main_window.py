@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -503,11 +503,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"Could not replay {opened.path.name}: {exc}")
             return
         sim, history = replayed
-        self._load_experiment(opened.manifest, opened.path, sim=sim)
-        self.view_set.reset()
-        for frame in history[:-1]:
-            self.view_set.ingest(frame)
-        self.view_set.show_frame(history[-1])  # the state the simulation is in
+        self._load_experiment(opened.manifest, opened.path, sim=sim, history=history)
 
     def _open_in_background(self, message: str, on_result: Callable[[Any, Exception | None], None],
                             fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -585,8 +581,9 @@ class MainWindow(QMainWindow):
         self.status.set_stats_visible(visible)
 
     def _load_experiment(self, manifest: dict[str, Any], path: Path | None, *,
-                         sim: Simulation | None = None) -> None:
-        """Make ``manifest`` (with ``sim`` built from it) the current experiment."""
+                         sim: Simulation | None = None, history: Sequence[Frame] = ()) -> None:
+        """Make ``manifest`` (with ``sim`` built from it) the current experiment; ``history``: snapshots
+        of the run that led to ``sim``'s state, for the scrolling views."""
         self._close_navigation()
         self._show_basic_controls(True)
         if sim is None:
@@ -596,7 +593,7 @@ class MainWindow(QMainWindow):
         self.path = path
         self._install_views(family_of(sim.model.model_type))
         self.view_set.apply_options(manifest.get("view") or {})
-        self.controller.set_simulation(sim)
+        self.controller.set_simulation(sim, history)
         self.undo_stack.clear()
         self.banner.clear()
         self._raise_model_tab()
