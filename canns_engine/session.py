@@ -109,11 +109,15 @@ class LoadedSession:
         session was saved. Fewer snapshots are taken when ``count`` of them, at the size of the state
         where the span starts, would exceed ``history_bytes`` (large sheets). The final state is the
         same, bit for bit, as :meth:`replay`'s."""
+        if not (isinstance(span, int | float) and math.isfinite(span) and span >= 0):
+            raise ConfigError(f"span must be a finite time ≥ 0, got {span!r}", param="span")
+        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
+            raise ConfigError(f"count must be an integer ≥ 1, got {count!r}", param="count")
         sim = self.build_simulation(**overrides)
         start = max(0, self.steps - round(span / sim.dt))
         self._run_until(sim, start)
         per_frame = sim.model.u.nbytes * (4 if sim.model.sfa else 3)  # u, r, inp (and v) of a Frame
-        count = max(1, min(int(count), history_bytes // per_frame))
+        count = max(1, min(int(count), history_bytes // per_frame))  # at least the current state
         marks = np.unique(np.linspace(start, self.steps, count + 1).round().astype(int)[1:])
         frames = []
         for mark in marks:

@@ -144,6 +144,20 @@ def test_replay_with_history_snapshots_the_last_span_and_ends_where_replay_does(
     assert [f.step for f in few] == [93, 127, 160]  # a memory bound: fewer snapshots, still to the end
 
 
+@pytest.mark.parametrize(("kwargs", "param"), [({"span": -1.0, "count": 5}, "span"),
+                                              ({"span": float("nan"), "count": 5}, "span"),
+                                              ({"span": 1.0, "count": 0}, "count"),
+                                              ({"span": 1.0, "count": 2.5}, "count")])
+def test_replay_with_history_refuses_a_bad_span_or_count(kwargs, param, tmp_path):
+    model = CANN1D(16)
+    sim = Simulation(model, SmoothTracking1D(model, Iext=(0.0, 1.0), duration=(1.0,), time_step=DT))
+    sim.step(5)
+    save_session(tmp_path / "s.canns", sim)
+    with pytest.raises(ConfigError, match=param) as info:
+        load_session(tmp_path / "s.canns").replay_with_history(**kwargs)
+    assert info.value.param == param
+
+
 def test_noisy_protocol_replays_exactly_with_its_seed(tmp_path):
     model = CANN1D(40)
     task = TemplateMatching1D(model, Iext=0.5, duration=6.0, time_step=DT, noise_level=0.4)
