@@ -25,11 +25,13 @@ Targets: ≥ 60 FPS, ratio ≥ 0.8, worst stall < 50 ms. Wall-clock numbers on a
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
 CASES = (("CANN1D", 512), ("CANN2D", 64))
 TARGETS = {"display_fps": 60.0, "ratio": 0.8, "worst_stall_ms": 50.0}
@@ -55,53 +57,65 @@ def _manifest(default_manifest, model_type: str, size: int) -> dict:
     return manifest
 
 
-def _gui_run(model_type: str, size: int, seconds: float) -> dict:
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+def _wait(ms: int) -> None:
+    """Run the event loop for ``ms`` milliseconds."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+@contextlib.contextmanager
+def _main_window(model_type: str, size: int) -> Iterator:
+    """The real main window (default layout) with the benchmark experiment open; closed afterwards."""
     from app.main_window import MainWindow
     from app.panels.protocols import default_manifest
 
     window = MainWindow()
     window.show()
-    loop = QEventLoop()
-
-    def wait(ms: int) -> None:
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     while window.controller.is_warming_up:
-        wait(50)
+        _wait(50)
     window._load_experiment(_manifest(default_manifest, model_type, size), None)
-    window.controller.set_speed(None)
-    drawn = []
-    window.controller.frame_ready.connect(lambda frame: drawn.append(time.perf_counter()))
-    ticks = []
-    probe = QTimer()
-    probe.setTimerType(Qt.TimerType.PreciseTimer)
-    probe.setInterval(10)
-    probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    window.controller.start()
-    wait(1000)  # settle: first chunks, chunk-size estimate
-    step0, t0 = window.controller.latest_frame.step, time.perf_counter()
-    drawn.clear()
-    cpu0 = time.thread_time()  # this is the GUI thread
-    probe.start()
-    wait(round(seconds * 1000))
-    probe.stop()
-    step1, t1 = window.controller.latest_frame.step, time.perf_counter()
-    cpu = time.thread_time() - cpu0
-    frames = len(drawn)
-    views = sum(v.drawing_enabled and v.isVisible() for v in window.views.values())
-    window.controller.stop(wait=True)
-    window.controller.shutdown()
-    window.close()
-    window.deleteLater()
-    wait(50)
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    return {"display_fps": frames / (t1 - t0), "engine_steps_per_s": (step1 - step0) / (t1 - t0),
-            "worst_stall_ms": max(0.0, (max(gaps) - 0.010) * 1000) if gaps else float("nan"),
-            "views": views, "gui_cpu_ms_per_frame": 1000 * cpu / max(frames, 1),
-            "load_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")}
+    try:
+        yield window
+    finally:
+        window.controller.stop(wait=True)
+        window.controller.shutdown()
+        window.close()
+        window.deleteLater()
+        _wait(50)
+
+
+def _gui_run(model_type: str, size: int, seconds: float) -> dict:
+    from PySide6.QtCore import Qt, QTimer
+
+    with _main_window(model_type, size) as window:
+        window.controller.set_speed(None)
+        drawn = []
+        window.controller.frame_ready.connect(lambda frame: drawn.append(time.perf_counter()))
+        ticks = []
+        probe = QTimer()
+        probe.setTimerType(Qt.TimerType.PreciseTimer)
+        probe.setInterval(10)
+        probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        window.controller.start()
+        _wait(1000)  # settle: first chunks, chunk-size estimate
+        step0, t0 = window.controller.latest_frame.step, time.perf_counter()
+        drawn.clear()
+        cpu0 = time.thread_time()  # this is the GUI thread
+        probe.start()
+        _wait(round(seconds * 1000))
+        probe.stop()
+        step1, t1 = window.controller.latest_frame.step, time.perf_counter()
+        cpu = time.thread_time() - cpu0
+        frames = len(drawn)
+        views = sum(v.drawing_enabled and v.isVisible() for v in window.views.values())
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
+        return {"display_fps": frames / (t1 - t0), "engine_steps_per_s": (step1 - step0) / (t1 - t0),
+                "worst_stall_ms": max(0.0, (max(gaps) - 0.010) * 1000) if gaps else float("nan"),
+                "views": views, "gui_cpu_ms_per_frame": 1000 * cpu / max(frames, 1),
+                "load_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")}
 
 
 def _draw_cost(model_type: str, size: int, frames: int) -> dict:
@@ -110,39 +124,27 @@ def _draw_cost(model_type: str, size: int, frames: int) -> dict:
     Between two draws the network advances by about what it does between two display ticks at full
     speed, in three snapshots: two only ingested (histories), the last drawn, as the live app does.
     """
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
-    from app.panels.protocols import default_manifest
-
-    window = MainWindow()
-    window.show()
-    loop = QEventLoop()
-    while window.controller.is_warming_up:
-        QTimer.singleShot(50, loop.quit)
-        loop.exec()
-    window._load_experiment(_manifest(default_manifest, model_type, size), None)
-    sim, views = window.controller.simulation, window.view_set
-    steps = 2400 if model_type.startswith("CANN1D") else 300
-    costs = []
-    for i in range(frames + 20):
-        snapshots = []
-        for _ in range(3):
-            sim.step(steps // 3)
-            snapshots.append(sim.snapshot())
-        cpu0 = time.thread_time()
-        for frame in snapshots[:-1]:
-            views.ingest(frame)
-        views.show_frame(snapshots[-1])
-        QApplication.processEvents()
-        if i >= 20:  # the first frames fill the histories
-            costs.append(time.thread_time() - cpu0)
-    window.controller.shutdown()
-    window.close()
-    window.deleteLater()
-    costs.sort()
-    return {"draw_ms_p50": 1000 * costs[len(costs) // 2], "draw_ms_p90": 1000 * costs[int(0.9 * len(costs))]}
+    with _main_window(model_type, size) as window:
+        sim, views = window.controller.simulation, window.view_set
+        steps = 2400 if model_type.startswith("CANN1D") else 300
+        costs = []
+        for i in range(frames + 20):
+            snapshots = []
+            for _ in range(3):
+                sim.step(steps // 3)
+                snapshots.append(sim.snapshot())
+            cpu0 = time.thread_time()
+            for frame in snapshots[:-1]:
+                views.ingest(frame)
+            views.show_frame(snapshots[-1])
+            QApplication.processEvents()
+            if i >= 20:  # the first frames fill the histories
+                costs.append(time.thread_time() - cpu0)
+        costs.sort()
+        return {"draw_ms_p50": 1000 * costs[len(costs) // 2],
+                "draw_ms_p90": 1000 * costs[int(0.9 * len(costs))]}
 
 
 def run(quick: bool = False) -> list[dict]:
