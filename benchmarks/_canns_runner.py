@@ -238,7 +238,9 @@ def time_once(job: dict) -> dict:
 
 
 def handle(job: dict) -> dict:
-    op = job.get("op", "prepare")
+    op = job.get("op")
+    if op == "prepare":
+        return prepare(job)
     if op == "time":
         return time_once(job)
     if op == "release":
@@ -246,7 +248,7 @@ def handle(job: dict) -> dict:
         _prepared.clear()
         gc.collect()
         return {"released": count}
-    return prepare(job)
+    raise ValueError(f"unknown op {op!r}: expected 'prepare', 'time' or 'release'")
 
 
 def main() -> int:

@@ -39,14 +39,16 @@ def test_canns_runner_answers_every_job_even_a_failing_one():
          "dt": 0.05, "iext": [0.0, 1.0], "duration": [1.0], "steps": 20, "max_seconds": 0.1},
         {"op": "time", "key": "never prepared"},
         {"op": "release"},
+        {"op": "prepair", "key": "typo"},
     ]
     proc = subprocess.run([sys.executable, str(RUNNER)], input="".join(json.dumps(j) + "\n" for j in jobs),
                           capture_output=True, text=True, timeout=300)
     answers = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert len(answers) == 3, proc.stderr
+    assert len(answers) == 4, proc.stderr
     has_canns = importlib.util.find_spec("canns") is not None
     assert answers[0]["ready"] is has_canns
     if not has_canns:
         assert answers[0]["note"].startswith("failed: ModuleNotFoundError")
     assert answers[1]["steps_per_s"] == [] and "KeyError" in answers[1]["note"]
     assert answers[2] == {"released": 1 if has_canns else 0}
+    assert "unknown op 'prepair'" in answers[3]["note"]
