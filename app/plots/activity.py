@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox
 
 from canns_engine import Frame
 
-from .base import FrameView, LevelTracker, scroll_window, set_axis_range
+from .base import FrameView, LevelTracker, scroll_window, set_axis_range, show_time_window
 from .history import KymographBuffer, TraceBuffer, break_at_wraps, wrap_position
 from .interaction import InteractiveViewBox
 
@@ -115,20 +115,20 @@ class KymographView(_HeatmapView):
         x = frame.x
         z_min, z_range = float(x[0]), float(x[-1] - x[0])
         stride = max(1, len(x) // MAX_IMAGE_ROWS)  # no more rows than the screen shows
+        t_end = self._buffer.end_time() if self._buffer is not None else frame.t
+        start, _ = scroll_window(t_end, self.window)
+        show_time_window([self.plot], start, self.window)
         got = self._buffer.image(stride) if self._buffer is not None else None
         if got is not None:
             data, t0 = got
             # rows are neurons: centre each row on its neuron (first and last share one angle)
             drow = z_range * stride / (len(x) - 1)
-            rect = QRectF(t0, z_min - drow / 2, data.shape[1] * self._buffer.dt_col, drow * len(data))
+            rect = QRectF(t0 - start, z_min - drow / 2, data.shape[1] * self._buffer.dt_col, drow * len(data))
             self._show_image(data, rect)
-        t_end = self._buffer.end_time() if self._buffer is not None else frame.t
-        start, end = scroll_window(t_end, self.window)
         rows = self._traces.rows(since=start)
         for curve, column in ((self.stim_curve, 1), (self.decoded_curve, 2)):
-            t, y = break_at_wraps(rows[:, 0], wrap_position(rows[:, column], z_min, z_range), z_range)
+            t, y = break_at_wraps(rows[:, 0] - start, wrap_position(rows[:, column], z_min, z_range), z_range)
             curve.setData(t, y, connect="finite", skipFiniteCheck=True)
-        set_axis_range(self.plot, "x", start, end)
         set_axis_range(self.plot, "y", z_min, z_min + z_range)
 
 

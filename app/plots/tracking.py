@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from canns_engine import Frame
 
 from .activity import DEFAULT_WINDOW
-from .base import FrameView, LevelTracker, scroll_window, set_axis_range
+from .base import FrameView, LevelTracker, scroll_window, set_axis_range, show_time_window
 from .history import TraceBuffer, break_at_wraps, wrap_position
 
 MIN_ERROR_RANGE = 0.1
@@ -90,9 +90,10 @@ class TrackingView(FrameView):
     def _draw(self, frame: Frame) -> None:
         x = frame.x
         z_min, z_range = float(x[0]), float(x[-1] - x[0])
-        start, end = scroll_window(frame.t, self.window)
+        start, _ = scroll_window(frame.t, self.window)
+        show_time_window([*self.position_plots, self.error_plot], start, self.window)
         rows = self._traces.rows(since=start)
-        t = rows[:, 0]
+        t = rows[:, 0] - start  # plotted relative to the window's start
         for axis in range(self.ndim):
             for curve, column in ((self.stim_curves[axis], 1 + axis),
                                   (self.decoded_curves[axis], 1 + self.ndim + axis)):
@@ -104,4 +105,3 @@ class TrackingView(FrameView):
         self.no_error_note.setVisible(not np.isfinite(error).any())
         top = max(self._error_levels.update(error)[1], MIN_ERROR_RANGE)
         set_axis_range(self.error_plot, "y", 0.0, top, padding=0.02)
-        set_axis_range(self.error_plot, "x", start, end)

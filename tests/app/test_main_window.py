@@ -50,6 +50,19 @@ def test_views_show_the_engines_frame(qtbot, window, run_steps):
     engine_decode = decode_population_vector(frame.u, frame.x, frame.x[0], frame.x[-1])
     assert tracking["decoded"][0] == pytest.approx(float(engine_decode), abs=1e-9)
     assert tracking["stimulus"][0] == pytest.approx(frame.stim_pos)
+    # on screen: the scrolling views plot times relative to their window, which the time axis labels
+    view = window.views["tracking"]
+    offset = view.error_plot.getAxis("bottom").offset
+    t_plotted, decoded_plotted = view.decoded_curves[0].getData()
+    assert t_plotted[-1] + offset == pytest.approx(frame.t)
+    assert decoded_plotted[-1] == pytest.approx(frame.decoded_pos)
+    low, high = view.error_plot.vb.viewRange()[0]
+    assert low + offset < frame.t <= high + offset and high - low == pytest.approx(view.window)
+    kymograph = window.views["activity"]
+    image_rect = kymograph.image.mapRectToParent(kymograph.image.boundingRect())
+    kymograph_offset = kymograph.plot.getAxis("bottom").offset
+    assert image_rect.right() + kymograph_offset == pytest.approx(kymograph._buffer.end_time())
+    assert kymograph.decoded_curve.getData()[0][-1] + kymograph_offset == pytest.approx(frame.t)
     profile = window.views["profile"]
     x, u = profile.u_curve.getData()
     np.testing.assert_allclose(x, frame.x)

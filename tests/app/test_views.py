@@ -118,7 +118,7 @@ def test_lean_axis_draws_exactly_what_pyqtgraph_draws(qtbot):
     from app.plots.axis import LeanAxisItem
 
     plots = []
-    for lean in (False, True):
+    for lean in (False, True, True):  # pyqtgraph's axis, ours, ours labelling a shifted range
         widget = pg.GraphicsLayoutWidget()
         qtbot.addWidget(widget)
         widget.resize(420, 300)
@@ -127,16 +127,20 @@ def test_lean_axis_draws_exactly_what_pyqtgraph_draws(qtbot):
         plot.setLabel("bottom", "time t (τ units)")
         widget.show()
         plots.append((widget, plot))
-    (a, _), (b, _) = plots
+    (a, _), (b, _), (c, shifted) = plots
 
     def same_picture() -> bool:
-        return a.grab().toImage() == b.grab().toImage()
+        expected = a.grab().toImage()
+        return b.grab().toImage() == expected and c.grab().toImage() == expected
 
     for x0, x1, y0, y1 in [(0, 50, -3.14, 3.14), (12345.6, 12395.6, 0, 0.1), (-7, 3, 0, 2.5e-3)]:
         for _, plot in plots:
             plot.setXRange(x0, x1, padding=0)
             plot.setYRange(y0, y1, padding=0.02)
-        # the same picture once both layouts settle (an axis that needs wider labels re-lays out later)
+        # a scrolling view's way: the range starts at 0, the axis labels it from x0
+        shifted.setXRange(0, x1 - x0, padding=0)
+        shifted.getAxis("bottom").set_offset(x0)
+        # the same picture once the layouts settle (an axis that needs wider labels re-lays out later)
         qtbot.waitUntil(same_picture, timeout=2000)
     lean_axis = plots[1][1].getAxis("bottom")
     assert isinstance(lean_axis, LeanAxisItem)
@@ -167,6 +171,38 @@ def test_a_drawn_frame_is_painted_once(make_window, run_steps):
             QApplication.processEvents()
     view.graphics.viewport().removeEventFilter(counter)
     assert len(paints) == 5  # a changed range used to cost a second paint of the whole view
+
+
+def test_scrolling_repaints_only_the_time_axes(make_window, run_steps, monkeypatch):
+    from app.plots.axis import LeanAxisItem
+
+    window = make_window(resources.presets_dir() / "smooth_tracking.json")
+    run_steps(window.controller, 300)
+    painted = []
+    original = LeanAxisItem.drawPicture  # what every paint of an axis does
+
+    def counting(axis, *args):
+        painted.append(axis)
+        return original(axis, *args)
+
+    window.controller.set_speed(1000.0)  # each step below moves the scrolling time axes
+
+    def steps(n: int) -> None:
+        for _ in range(n):
+            window.controller.step_once()
+            for _ in range(3):
+                QApplication.processEvents()
+
+    steps(3)  # the first larger steps may still widen an axis (longer labels): a legitimate repaint
+    monkeypatch.setattr(LeanAxisItem, "drawPicture", counting)
+    steps(5)
+    activity, tracking = window.views["activity"], window.views["tracking"]
+    time_axes = [activity.plot.getAxis("bottom"), tracking.error_plot.getAxis("bottom"),
+                 *(plot.getAxis("bottom") for plot in tracking.position_plots)]
+    fixed_axes = [activity.plot.getAxis("left"), *(plot.getAxis("left") for plot in tracking.position_plots)]
+    assert [painted.count(axis) for axis in time_axes] == [5] * len(time_axes)
+    # the others come from their cached pixmaps (they used to be drawn again on every frame)
+    assert not set(fixed_axes) & set(painted)
 
 
 def test_connectivity_follows_a_and_shows_the_hovered_row(window):
