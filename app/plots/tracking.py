@@ -43,9 +43,9 @@ class TrackingView(FrameView):
         self.no_error_note = pg.TextItem("no stimulus on: no tracking error", anchor=(0.5, 0.5))
         self.no_error_note.setParentItem(self.error_plot.vb)
         self.error_plot.vb.sigResized.connect(self._on_error_plot_resized)
-        for plot in self.position_plots:
+        for plot in self.position_plots:  # they share the error plot's time axis, at the bottom
             plot.setXLink(self.error_plot)
-            plot.getAxis("bottom").setStyle(showValues=False)
+            plot.hideAxis("bottom")
         self.graphics.ci.layout.setRowStretchFactor(len(names), 1)
         for row in range(len(names)):
             self.graphics.ci.layout.setRowStretchFactor(row, 2)

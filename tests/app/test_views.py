@@ -197,8 +197,7 @@ def test_scrolling_repaints_only_the_time_axes(make_window, run_steps, monkeypat
     monkeypatch.setattr(LeanAxisItem, "drawPicture", counting)
     steps(5)
     activity, tracking = window.views["activity"], window.views["tracking"]
-    time_axes = [activity.plot.getAxis("bottom"), tracking.error_plot.getAxis("bottom"),
-                 *(plot.getAxis("bottom") for plot in tracking.position_plots)]
+    time_axes = [activity.plot.getAxis("bottom"), tracking.error_plot.getAxis("bottom")]
     fixed_axes = [activity.plot.getAxis("left"), *(plot.getAxis("left") for plot in tracking.position_plots)]
     assert [painted.count(axis) for axis in time_axes] == [5] * len(time_axes)
     # the others come from their cached pixmaps (they used to be drawn again on every frame)
