@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 RUN_SWITCH_INTERVAL = 0.001
 """Python's thread switch interval while a run is on (the default is 5 ms). The worker needs the GIL
 only briefly between compiled chunks, but it must wait for the GUI thread (which holds the GIL while it
-draws) to give it up: up to a whole switch interval per chunk, a third of a 15 ms chunk. 1 ms keeps the
+draws) to give it up: up to a whole switch interval per chunk, half of an 11 ms chunk. 1 ms keeps the
 engine busy and costs the GUI thread nothing measurable."""
 
 
