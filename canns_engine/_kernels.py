@@ -379,6 +379,35 @@ def _copy(src, dst):
             dst[i, j] = src[i, j]
 
 
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def state_copies(u, v, inp, x, k, sfa):
+    """Copies of the flat state ``u``, ``inp``, ``x`` (and ``v``; empty unless ``sfa``) and the rate
+    ``r = u² / (1 + k Σu²)`` of the current state: the arrays of a snapshot.
+
+    One compiled call that keeps the GIL (no ``nogil``): done with numpy, this is half a dozen
+    operations that each release the GIL on arrays of more than a few hundred elements, and a worker
+    thread must then win it back from the GUI thread every time (0.1 ms alone, ~1 ms next to a thread
+    running Python, for a 512-neuron ring).
+    """
+    n = u.shape[0]
+    u_out = np.empty(n)
+    r = np.empty(n)
+    inp_out = np.empty(n)
+    v_out = np.empty(n if sfa else 0)
+    s2 = 0.0
+    for j in range(n):
+        u_out[j] = u[j]
+        inp_out[j] = inp[j]
+        s2 += u[j] * u[j]
+    norm = 1.0 / (1.0 + k * s2)
+    for j in range(n):
+        r[j] = u[j] * u[j] * norm
+    if sfa:
+        for j in range(n):
+            v_out[j] = v[j]
+    return u_out, r, inp_out, v_out, x.copy()
+
+
 @kernel
 def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m, sfa,
         z_min, z_range, a, stim_pos, stim_amp, noise, step0, rec_every,
@@ -405,6 +434,7 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
     coef = np.empty((width, rows), table.dtype)  # each row's recurrent input in the modes
     zero = np.zeros(1, table.dtype)[0]  # the start of a sum in the table's precision
     r_now = np.empty((rows, num))
+    row = np.empty(out_sum.shape[1])  # a recorded step's summary, before it is stored in out_sum
     col = np.empty(width, table.dtype)
     cy = np.empty(slots, table.dtype)
     sy = np.empty(slots, table.dtype)
@@ -489,10 +519,11 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
             px = stim_pos[step, 0] if amp != 0.0 else np.nan
             py = stim_pos[step, stim_pos.shape[1] - 1] if amp != 0.0 else np.nan
             if sheet is None:
-                summarize_1d(u[0], r_now[0], px, dec_cos, dec_sin, dec_w, x, z_min, z_range, dx,
-                             out_sum[recorded])
+                summarize_1d(u[0], r_now[0], px, dec_cos, dec_sin, dec_w, x, z_min, z_range, dx, row)
             else:
-                summarize_2d(u, r_now, px, py, dec_cos, dec_sin, dec_w, z_min, z_range, dx, out_sum[recorded])
+                summarize_2d(u, r_now, px, py, dec_cos, dec_sin, dec_w, z_min, z_range, dx, row)
+            for f in range(row.shape[0]):  # into the recording's precision (float32)
+                out_sum[recorded, f] = row[f]
             recorded += 1
     return recorded, -1
 

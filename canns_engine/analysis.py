@@ -120,7 +120,7 @@ def bump_width_1d(u, dx):
     return count * dx
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # keeps the GIL: called per snapshot, a release costs more than it saves
 def summarize_1d(u, r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, dx, out):
     """Fill ``out`` (``SUMMARY_FIELDS_1D``) for one state; ``stim_pos`` is NaN when no input is on."""
     decoded = decode_pv_1d(u, cos_t, sin_t, weight, z_min, z_range)
@@ -133,7 +133,7 @@ def summarize_1d(u, r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, dx, ou
     out[6] = np.sum(r)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # keeps the GIL: called per snapshot, a release costs more than it saves
 def summarize_2d(u, r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx, out):
     """Fill ``out`` (``SUMMARY_FIELDS_2D``) for one ``L × L`` state.
 

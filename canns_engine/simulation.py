@@ -23,11 +23,25 @@ from . import _kernels
 from .analysis import SUMMARY_FIELDS_1D, SUMMARY_FIELDS_2D, summarize_1d, summarize_2d
 from .errors import ConfigError, NumericalInstabilityError
 from .models import BaseCANN, check_step
-from .recording import Recording
+from .recording import SUMMARY_DTYPE, Recording
 from .tasks import Task, make_task
 
 CHUNK_ELEMENTS = 1 << 21
 """Largest ``steps × neurons`` block (noise or recorded states) built per compiled call (16 MB)."""
+INPUT_PLAN_STEPS = 1 << 16
+"""Steps of stimulus input planned ahead in one go (see :meth:`Simulation._inputs`; ~1 MB)."""
+
+
+@dataclass(frozen=True)
+class _InputPlan:
+    """The stimulus of steps ``first …`` as planned for ``key``: the task, the held stimulus, the protocol
+    start, the loop flag and ``A``, which is all it depends on."""
+
+    key: tuple
+    first: int
+    pos: np.ndarray
+    amp: np.ndarray
+    noisy: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,7 @@ class Simulation:
         self.step_index = 0
         self._protocol_start = 0
         self._override: dict[str, Any] | None = None
+        self._plan: _InputPlan | None = None
         self._last_stim = self._no_stimulus()
         self.events: list[dict[str, Any]] = []
         self.previous_recordings: list[Recording] = []
@@ -223,9 +238,46 @@ class Simulation:
 
     # -- stepping ---------------------------------------------------------------------------------
     def _inputs(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Stimulus positions, amplitudes and noise of the next ``n`` steps."""
+        """Stimulus positions, amplitudes and noise of the next ``n`` steps.
+
+        Positions and amplitudes are sliced from a plan of the next :data:`INPUT_PLAN_STEPS` (or ``n``)
+        steps, made in one go and remade only when it runs out or when something it depends on changed
+        (task, protocol start, loop, held stimulus or pulse, ``A``). A chunk then costs no numpy work on
+        long arrays, which matters in a worker thread: every such operation releases the GIL and must win
+        it back from the GUI thread (a 1800-step chunk's input took 0.15 ms alone, 2.8 ms next to a thread
+        running Python). Noise is drawn per chunk, exactly for the steps taken (the random stream must
+        not depend on how a run is chunked).
+        """
+        model = self.model
+        key = (self.task, self._override, self._protocol_start, self.loop, float(model.A))
+        plan = self._plan
+        first = self.step_index
+        # the same task and held stimulus (objects: a new hold is a new dict) and the same numbers
+        same = (plan is not None and plan.key[0] is key[0] and plan.key[1] is key[1]
+                and plan.key[2:] == key[2:])
+        if not same or not plan.first <= first or first + n > plan.first + len(plan.amp):
+            # a plan that ran out is followed by a long one; after a change (a dragged stimulus changes
+            # it at every chunk) only this chunk is planned, as cheaply as before
+            count = max(n, INPUT_PLAN_STEPS) if same else n
+            plan = self._plan = _InputPlan(key, first, *self._plan_inputs(first, count))
+        a = first - plan.first
+        pos, amp = plan.pos[a:a + n], plan.amp[a:a + n]
+        ov = self._override
+        if ov is not None and ov["until"] is not None and first + n >= ov["until"]:
+            self._override = None  # the pulse is over (the plan holds the steps after it already)
+        noise = np.empty((0, *model.shape))  # (np.zeros would release the GIL)
+        if plan.noisy is not None and plan.noisy[a:a + n].any():
+            noisy = plan.noisy[a:a + n]
+            noise = np.zeros((n, *model.shape))
+            scale = self.task.noise_level * model.A
+            noise[noisy] = scale * self._rng.standard_normal((int(noisy.sum()), *model.shape))
+        return pos, amp, noise
+
+    def _plan_inputs(self, first: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Positions (``(n,)`` for a ring, ``(n, 2)`` for a sheet), amplitudes and noise flags (``None``
+        when no step is noisy) of the steps ``first … first + n - 1``."""
         model, ndim = self.model, self.model.ndim
-        steps = self.step_index + np.arange(n)
+        steps = first + np.arange(n)
         pos = np.zeros((n, ndim))
         amp = np.zeros(n)
         noisy = np.zeros(n, dtype=bool)
@@ -245,14 +297,7 @@ class Simulation:
             pos[held] = ov["pos"]
             amp[held] = model.A if ov["amplitude"] is None else ov["amplitude"]
             noisy[held] = False
-            if ov["until"] is not None and steps[-1] + 1 >= ov["until"]:
-                self._override = None
-        noise = np.zeros((0, *model.shape))
-        if noisy.any():
-            noise = np.zeros((n, *model.shape))
-            scale = self.task.noise_level * model.A
-            noise[noisy] = scale * self._rng.standard_normal((int(noisy.sum()), *model.shape))
-        return (pos[:, 0].copy() if ndim == 1 else pos), amp, noise
+        return (pos[:, 0].copy() if ndim == 1 else pos), amp, (noisy if noisy.any() else None)
 
     def _chunk_limit(self) -> int:
         size = int(np.prod(self.model.shape))
@@ -294,7 +339,8 @@ class Simulation:
         out_u = np.empty((state_rows, *model.shape))
         out_inp = np.empty((state_rows, *model.shape))
         out_v = np.empty((state_rows if model.sfa else 0, *model.shape))
-        out_sum = np.empty((rows, len(rec.fields) if rec is not None else 8))
+        # summaries are stored as float32: the kernel writes them so, sparing the recording a conversion
+        out_sum = np.empty((rows, len(rec.fields) if rec is not None else 8), dtype=SUMMARY_DTYPE)
         grid = (1, model.num) if model.ndim == 1 else model.shape  # a ring is a sheet of one row
 
         def sheet(a: np.ndarray) -> np.ndarray:
@@ -374,23 +420,24 @@ class Simulation:
     def snapshot(self) -> Frame:
         """The current state as a :class:`Frame` (copies)."""
         m = self.model
-        r = m.u**2 / (1.0 + m.k * float((m.u**2).sum()))
+        flat = [np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in (m.u, m.v, m.inp)]
+        u, r, inp, v, x = _kernels.state_copies(*flat, m.x, float(m.k), m.sfa)
+        u, r, inp = (a.reshape(m.shape) for a in (u, r, inp))
         dec = m.decoder
         if m.ndim == 1:
             stim = float(self._last_stim[0])
             out = np.empty(7)
-            summarize_1d(m.u, r, stim, dec.cos, dec.sin, dec.weight, m.x, dec.z_min, dec.z_range,
-                         m.dx, out)
+            summarize_1d(u, r, stim, dec.cos, dec.sin, dec.weight, x, dec.z_min, dec.z_range, m.dx, out)
             fields, decoded = self._fields(), float(out[1])
         else:
             stim = self._last_stim.copy()
             out = np.empty(8)
-            summarize_2d(m.u, r, stim[0], stim[1], dec.cos, dec.sin, dec.weight, dec.z_min,
+            summarize_2d(u, r, stim[0], stim[1], dec.cos, dec.sin, dec.weight, dec.z_min,
                          dec.z_range, m.dx, out)
             fields, decoded = self._fields(), out[2:4].copy()
         return Frame(step=self.step_index, t=self.t, model_type=m.model_type, params=m.params,
-                     x=m.x.copy(), u=m.u.copy(), r=r, inp=m.inp.copy(),
-                     v=m.v.copy() if m.sfa else None, stim_pos=stim, decoded_pos=decoded,
+                     x=x, u=u, r=r, inp=inp, v=v.reshape(m.shape) if m.sfa else None,
+                     stim_pos=stim, decoded_pos=decoded,
                      summary=dict(zip(fields, out.tolist(), strict=True)), done=self.done,
                      events=tuple(self.events))
 

@@ -142,3 +142,62 @@ def test_precision_is_validated_and_changes_the_table():
     # adaptation: round-off seeds the travelling wave, so the float64 product is the default there
     assert CANN1D_SFA(64).precision == CANN2D_SFA(8).precision == "float64"
     assert CANN2D(8).precision == "float32"
+
+
+def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch):
+    """Inputs are planned thousands of steps ahead; edits, a pulse that ends inside a plan, a looping
+    protocol and a directly assigned ``A`` must leave the run exactly as inputs computed step by step."""
+    from canns_engine import simulation
+
+    edits = {40: {"A": 7.0}, 90: {"stimulus": 1.0}, 130: {"stimulus": None},
+             170: {"pulse": {"pos": -2.0, "duration": 0.35}}, 260: "A = 3"}
+
+    def run(chunk: int, plan_steps: int):
+        monkeypatch.setattr(simulation, "INPUT_PLAN_STEPS", plan_steps)
+        model = CANN1D(64)
+        task = SmoothTracking1D(model, Iext=(0.0, 2.0, -1.0), duration=(3.0, 2.0), time_step=0.05)
+        sim = Simulation(model, task, record="summary", loop=True)  # 100 steps, looped 4 times
+        for stop in [*edits, 400]:
+            while sim.step_index < stop:
+                sim.step(min(chunk, stop - sim.step_index))
+            edit = edits.get(stop)
+            if edit == "A = 3":
+                model.A = 3.0  # canns style, not through apply()
+            elif edit is not None:
+                sim.apply(edit)
+        return sim.recording.summary, model.u.copy()
+
+    plan_steps = simulation.INPUT_PLAN_STEPS
+    summary, u = run(chunk=1, plan_steps=1)  # every step's input computed on its own
+    for chunk in (7, 64, 400):
+        planned_summary, planned_u = run(chunk, plan_steps)
+        np.testing.assert_array_equal(planned_summary, summary)
+        np.testing.assert_array_equal(planned_u, u)
+    assert np.ptp(summary[:, 0][np.isfinite(summary[:, 0])]) > 3  # the stimulus did move around
+
+
+@pytest.mark.parametrize("cls", [CANN1D_SFA, CANN2D_SFA])
+def test_a_snapshot_copies_the_state_and_rates_it(cls):
+    model = cls(40 if cls is CANN1D_SFA else 12)
+    task_cls = SmoothTracking2D if model.ndim == 2 else SmoothTracking1D
+    iext = ((0.0, 0.0), (1.0, -1.0)) if model.ndim == 2 else (0.0, 1.5)
+    sim = Simulation(model, task_cls(model, Iext=iext, duration=(2.0,), time_step=0.05))
+    sim.step(30)
+    frame = sim.snapshot()
+    for name in ("u", "inp", "v"):
+        np.testing.assert_array_equal(getattr(frame, name), getattr(model, name))
+        assert not np.shares_memory(getattr(frame, name), getattr(model, name))
+    np.testing.assert_allclose(frame.r, model.u**2 / (1 + model.k * np.sum(model.u**2)), rtol=1e-14)
+    np.testing.assert_array_equal(frame.x, model.x)
+    assert frame.u.shape == frame.r.shape == frame.v.shape == model.shape
+
+
+def test_a_stimulus_dragged_around_a_sheet_moves_the_input_at_every_chunk():
+    model = CANN2D(12)
+    sim = Simulation(model, record="summary")
+    for pos in ([0.5, -1.0], [0.5, -1.0], [1.5, 2.0]):  # equal holds are separate edits
+        sim.apply({"stimulus": pos})
+        sim.step(3)
+        assert sim.snapshot().stim_pos == pytest.approx(pos)
+        assert np.unravel_index(np.argmax(model.inp), model.shape) == (
+            np.argmin(np.abs(model.x - pos[1])), np.argmin(np.abs(model.x - pos[0])))
