@@ -1,9 +1,11 @@
 """Numba step kernels of the hierarchical network: arrays and scalars in, state mutated in place.
 
-Every kernel is ``@njit(cache=True, nogil=True)`` so that a worker thread can run it while the GUI thread
-keeps the GIL. The heavy loops are AXPYs over contiguous memory, which LLVM vectorises without
-``fastmath`` (only the readout's dot product allows reassociation, in an order fixed per build); results
-are reproducible bit for bit on a given machine, whatever the chunking of a run.
+Every step kernel is ``@njit(cache=True, nogil=True)`` so that a worker thread can run it while the GUI
+thread keeps the GIL; the per-state :func:`readout` keeps the GIL instead (a worker that releases it must
+win it back from a busy GUI thread, which takes longer than the read-out). The heavy loops are AXPYs
+over contiguous memory, which LLVM vectorises without ``fastmath`` (only the readout's dot product allows
+reassociation, in an order fixed per build); results are reproducible bit for bit on a given machine,
+whatever the chunking of a run.
 
 Notation follows canns (HIERARCHICAL.md): a network has M modules; module m owns bands b = 3m, 3m + 1 and
 3m + 2 (directions θ, θ + 60°, θ + 120°) and one grid sheet of n × n neurons.
@@ -353,7 +355,7 @@ def _dot(a, b):
     return s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # keeps the GIL: a per-state read-out, cheaper than winning the GIL back after a release
 def readout(ro, grid_r, g, cand, decoded, place):
     """Place layer (canns ``HierarchicalNetwork.update`` steps 2–5) from the grid rates, exactly.
 

@@ -184,7 +184,7 @@ def _record(state, p, prev_x, prev_y, out_pos, out_vel, out_hd, t):
     out_hd[t] = math.atan2(state[6], state[5])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # keeps the GIL: a chunk's walk takes microseconds, winning the GIL back takes more
 def random_walk(state, p, walls, xi, out_pos, out_vel, out_hd):
     """Advance len(xi) steps of canns_lib's motion model; xi (T, 2) are standard normals (rotation, speed)."""
     for t in range(xi.shape[0]):
@@ -195,7 +195,7 @@ def random_walk(state, p, walls, xi, out_pos, out_vel, out_hd):
         _record(state, p, prev_x, prev_y, out_pos, out_vel, out_hd, t)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # keeps the GIL: a chunk's walk takes microseconds, winning the GIL back takes more
 def drive(state, p, vx, vy, out_pos, out_vel, out_hd):
     """Advance len(out_pos) steps at the commanded velocity (closed loop); the walls stop the agent.
 

@@ -302,8 +302,8 @@ class HierarchicalNetwork:
     # ---------------------------------------------------------------- read-only views (copies)
     def _readout_now(self) -> tuple[np.ndarray, np.ndarray]:
         if self._readout_cache is None:
-            decoded = np.zeros(2)
-            place = np.zeros(self.num_place)
+            decoded = np.empty(2)  # both filled by the read-out (np.zeros would release the GIL)
+            place = np.empty(self.num_place)
             kern.readout(self._ro, self._ss.r, *self._scratch, decoded, place)
             self._readout_cache = (decoded, place)
         return self._readout_cache
