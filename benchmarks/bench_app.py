@@ -13,7 +13,12 @@ drawing at the 60 Hz display rate), runs the network as fast as it goes, and rep
 * draw cost: GUI thread CPU time per drawn frame (median and 90th percentile) with the engine stepped on
   the GUI thread between draws instead of running in a worker, so no other thread competes. This is the
   number to compare when changing drawing code: on this shared machine the live figures above move by
-  ±20 % from run to run, the draw cost by a few per cent.
+  ±20 % from run to run, the draw cost by a few per cent;
+* chunk alone / contended: wall time of one worker chunk (the steps of ~``CHUNK_SECONDS`` of compute,
+  then a snapshot, as the app's worker does) on its own and next to a thread running Python with the
+  run's switch interval. The difference is time spent winning the GIL back: once after the compiled
+  kernel (unavoidable), and after every numpy operation on a long array, which releases it — the worker's
+  glue must not have any.
 
 The headless rate is measured just before and just after the GUI run and averaged, so a load that
 drifts during the run biases the ratio less. The display clock runs at 60 Hz, so 60 FPS is its maximum:
@@ -147,6 +152,50 @@ def _draw_cost(model_type: str, size: int, frames: int) -> dict:
                 "draw_ms_p90": 1000 * costs[int(0.9 * len(costs))]}
 
 
+def _chunk_contention(model_type: str, size: int, chunks: int) -> dict:
+    """Wall time of one worker chunk (steps sized like the app's, then a snapshot) alone and next to a
+    thread running Python (see the module docstring)."""
+    import threading
+
+    from app.controller import CHUNK_SECONDS
+    from app.panels.protocols import default_manifest
+    from app.run_loop import SwitchInterval
+    from canns_engine.manifest import build_simulation
+
+    sim = build_simulation(_manifest(default_manifest, model_type, size), record="summary")
+    sim.run(steps=200)
+    start = time.perf_counter()
+    sim.step(200)
+    steps = max(1, int(200 / (time.perf_counter() - start) * CHUNK_SECONDS))
+
+    def chunk_ms() -> float:
+        start = time.perf_counter()
+        for _ in range(chunks):
+            sim.step(steps)
+            sim.snapshot()
+        return 1000 * (time.perf_counter() - start) / chunks
+
+    stop = threading.Event()
+
+    def python_loop() -> None:
+        count = 0
+        while not stop.is_set():
+            count += 1
+
+    alone = chunk_ms()
+    SwitchInterval.hold()  # the run's switch interval, as in the app
+    thread = threading.Thread(target=python_loop)
+    thread.start()
+    try:
+        contended = chunk_ms()
+    finally:
+        stop.set()
+        thread.join()
+        SwitchInterval.release()
+    alone = (alone + chunk_ms()) / 2
+    return {"chunk_ms": alone, "chunk_ms_contended": contended}
+
+
 def run(quick: bool = False) -> list[dict]:
     """Measure every case; returns one row (dict) per case."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -167,7 +216,8 @@ def run(quick: bool = False) -> list[dict]:
         headless = (before + _headless_steps_per_s(model_type, size, seconds / 4)) / 2
         rows.append({"case": f"{model_type}-{size}", **gui, "headless_steps_per_s": headless,
                      "ratio": gui["engine_steps_per_s"] / headless,
-                     **_draw_cost(model_type, size, 100 if quick else 300)})
+                     **_draw_cost(model_type, size, 100 if quick else 300),
+                     **_chunk_contention(model_type, size, 20 if quick else 60)})
     app.processEvents()
     return rows
 
@@ -175,14 +225,15 @@ def run(quick: bool = False) -> list[dict]:
 def _print_table(rows: list[dict]) -> None:
     header = (f"{'case':<12} {'display FPS':>11} {'steps/s (GUI)':>14} {'steps/s (headless)':>19} "
               f"{'ratio':>6} {'worst stall':>12} {'views':>6} {'GUI CPU/frame':>14} {'load':>5} "
-              f"{'draw cost p50/p90':>18}")
+              f"{'draw cost p50/p90':>18} {'chunk alone/contended':>22}")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['case']:<12} {r['display_fps']:>11.1f} {r['engine_steps_per_s']:>14,.0f} "
               f"{r['headless_steps_per_s']:>19,.0f} {r['ratio']:>6.2f} {r['worst_stall_ms']:>9.1f} ms "
               f"{r['views']:>6} {r['gui_cpu_ms_per_frame']:>11.1f} ms {r['load_1min']:>5.2f} "
-              f"{r['draw_ms_p50']:>9.1f}/{r['draw_ms_p90']:.1f} ms")
+              f"{r['draw_ms_p50']:>9.1f}/{r['draw_ms_p90']:.1f} ms "
+              f"{r['chunk_ms']:>13.1f}/{r['chunk_ms_contended']:.1f} ms")
     print(f"targets: ≥ {TARGETS['display_fps']:g} FPS, ratio ≥ {TARGETS['ratio']:g}, "
           f"worst stall < {TARGETS['worst_stall_ms']:g} ms")
 
