@@ -163,10 +163,11 @@ def _chunk_contention(model_type: str, size: int, chunks: int) -> dict:
     from canns_engine.manifest import build_simulation
 
     sim = build_simulation(_manifest(default_manifest, model_type, size), record="summary")
-    sim.run(steps=200)
+    probe = 2000 if model_type.startswith("CANN1D") else 200
+    sim.run(steps=probe)
     start = time.perf_counter()
-    sim.step(200)
-    steps = max(1, int(200 / (time.perf_counter() - start) * CHUNK_SECONDS))
+    sim.step(probe)
+    steps = max(1, int(probe / (time.perf_counter() - start) * CHUNK_SECONDS))
 
     def chunk_ms() -> float:
         start = time.perf_counter()
