@@ -381,8 +381,8 @@ def _copy(src, dst):
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def state_copies(u, v, inp, x, k, sfa):
-    """Copies of the flat state ``u``, ``inp``, ``x`` (and ``v``; empty unless ``sfa``) and the rate
-    ``r = u² / (1 + k Σu²)`` of the current state: the arrays of a snapshot.
+    """Copies of the flat state ``u``, ``inp``, ``x`` (and ``v``; empty unless ``sfa``), the rate
+    ``r = u² / (1 + k Σu²)`` of the current state and its total ``Σ r``: the arrays of a snapshot.
 
     One compiled call that keeps the GIL (no ``nogil``): done with numpy, this is half a dozen
     operations that each release the GIL on arrays of more than a few hundred elements, and a worker
@@ -405,7 +405,7 @@ def state_copies(u, v, inp, x, k, sfa):
     if sfa:
         for j in range(n):
             v_out[j] = v[j]
-    return u_out, r, inp_out, v_out, x.copy()
+    return u_out, r, inp_out, v_out, x.copy(), s2 * norm
 
 
 @kernel
@@ -433,7 +433,7 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
     proj = np.empty((width, rows), table.dtype)  # projections of each row's u² on the modes (mode-major)
     coef = np.empty((width, rows), table.dtype)  # each row's recurrent input in the modes
     zero = np.zeros(1, table.dtype)[0]  # the start of a sum in the table's precision
-    r_now = np.empty((rows, num))
+    no_noise = np.empty((rows, num))  # stands in for the noise argument of the parts when there is none
     row = np.empty(out_sum.shape[1])  # a recorded step's summary, before it is stored in out_sum
     col = np.empty(width, table.dtype)
     cy = np.empty(slots, table.dtype)
@@ -494,34 +494,31 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
         live = step >= 0
         if sheet is None:
             s2 = _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof_x,
-                             noise[max(step, 0)] if has_noise else r_now, has_noise,
+                             noise[max(step, 0)] if has_noise else no_noise, has_noise,
                              dt_tau if live else 0.0, dt_tau_v if live else 0.0, m, sfa, cy, sy, drive, even,
                              odd, proj, zero)
         else:
             s2 = _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof_x,
-                             noise[max(step, 0)] if has_noise else r_now, has_noise,
+                             noise[max(step, 0)] if has_noise else no_noise, has_noise,
                              dt_tau if live else 0.0, dt_tau_v if live else 0.0, m, sfa, c_row, s_row, drive,
                              drive2, ev, od, proj, zero)
         if not live:
             continue
         recording = (step0 + step + 1) % rec_every == 0
         if step == steps - 1 or (recording and out_u.shape[0] > 0):
-            _fill_input(inp, row_amp, prof_x, noise[step] if has_noise else r_now, has_noise)
+            _fill_input(inp, row_amp, prof_x, noise[step] if has_noise else no_noise, has_noise)
         if recording:
             if out_u.shape[0] > 0:
                 for which in range(3 if sfa else 2):  # u, inp (and v) into the recording
                     _copy(u if which == 0 else (inp if which == 1 else v),
                           (out_u if which == 0 else (out_inp if which == 1 else out_v))[recorded])
-            norm_now = 1.0 / (1.0 + k * s2)
-            for i in range(rows):
-                for j in range(num):
-                    r_now[i, j] = u[i, j] * u[i, j] * norm_now
+            total_r = s2 / (1.0 + k * s2)  # Σ r = Σ u² / (1 + k Σu²), from the pass's Σu²
             px = stim_pos[step, 0] if amp != 0.0 else np.nan
             py = stim_pos[step, stim_pos.shape[1] - 1] if amp != 0.0 else np.nan
             if sheet is None:
-                summarize_1d(u[0], r_now[0], px, dec_cos, dec_sin, dec_w, x, z_min, z_range, dx, row)
+                summarize_1d(u[0], total_r, px, dec_cos, dec_sin, dec_w, x, z_min, z_range, dx, row)
             else:
-                summarize_2d(u, r_now, px, py, dec_cos, dec_sin, dec_w, z_min, z_range, dx, row)
+                summarize_2d(u, total_r, px, py, dec_cos, dec_sin, dec_w, z_min, z_range, dx, row)
             for f in range(row.shape[0]):  # into the recording's precision (float32)
                 out_sum[recorded, f] = row[f]
             recorded += 1

@@ -110,7 +110,12 @@ def _peak(u):
 @njit(cache=True, nogil=True)
 def bump_width_1d(u, dx):
     """Width: the number of neurons above ``WIDTH_FRACTION`` of the peak, times the spacing."""
-    peak = _peak(u)[0]
+    return _width_below_peak(u, _peak(u)[0], dx)
+
+
+@njit(cache=True, nogil=True)
+def _width_below_peak(u, peak, dx):
+    """:func:`bump_width_1d` of ``u`` whose peak is known."""
     if peak <= 0.0:
         return 0.0
     count = 0
@@ -121,21 +126,23 @@ def bump_width_1d(u, dx):
 
 
 @njit(cache=True)  # keeps the GIL: called per snapshot, a release costs more than it saves
-def summarize_1d(u, r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, dx, out):
-    """Fill ``out`` (``SUMMARY_FIELDS_1D``) for one state; ``stim_pos`` is NaN when no input is on."""
+def summarize_1d(u, total_r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, dx, out):
+    """Fill ``out`` (``SUMMARY_FIELDS_1D``) for one state whose total rate ``Σ r`` is ``total_r`` (the
+    caller has it from ``Σu²``); ``stim_pos`` is NaN when no input is on."""
     decoded = decode_pv_1d(u, cos_t, sin_t, weight, z_min, z_range)
+    peak = _peak(u)[0]
     out[0] = stim_pos
     out[1] = decoded
     out[2] = decode_com_1d(u, x)
     out[3] = abs(wrap_scalar(decoded - stim_pos, z_range))
-    out[4] = _peak(u)[0]
-    out[5] = bump_width_1d(u, dx)
-    out[6] = np.sum(r)
+    out[4] = peak
+    out[5] = _width_below_peak(u, peak, dx)
+    out[6] = total_r
 
 
 @njit(cache=True)  # keeps the GIL: called per snapshot, a release costs more than it saves
-def summarize_2d(u, r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx, out):
-    """Fill ``out`` (``SUMMARY_FIELDS_2D``) for one ``L × L`` state.
+def summarize_2d(u, total_r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx, out):
+    """Fill ``out`` (``SUMMARY_FIELDS_2D``) for one ``L × L`` state whose total rate is ``total_r``.
 
     The centre is decoded per axis from the marginals; the width is that of the row through the peak.
     """
@@ -161,7 +168,7 @@ def summarize_2d(u, r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx,
     out[4] = math.sqrt(ex * ex + ey * ey)
     out[5] = peak
     out[6] = bump_width_1d(u[peak_row], dx)
-    out[7] = np.sum(r)
+    out[7] = total_r
 
 
 @njit(cache=True, nogil=True)

@@ -421,18 +421,19 @@ class Simulation:
         """The current state as a :class:`Frame` (copies)."""
         m = self.model
         flat = [np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in (m.u, m.v, m.inp)]
-        u, r, inp, v, x = _kernels.state_copies(*flat, m.x, float(m.k), m.sfa)
+        u, r, inp, v, x, total_r = _kernels.state_copies(*flat, m.x, float(m.k), m.sfa)
         u, r, inp = (a.reshape(m.shape) for a in (u, r, inp))
         dec = m.decoder
         if m.ndim == 1:
             stim = float(self._last_stim[0])
             out = np.empty(7)
-            summarize_1d(u, r, stim, dec.cos, dec.sin, dec.weight, x, dec.z_min, dec.z_range, m.dx, out)
+            summarize_1d(u, total_r, stim, dec.cos, dec.sin, dec.weight, x, dec.z_min, dec.z_range, m.dx,
+                         out)
             fields, decoded = self._fields(), float(out[1])
         else:
             stim = self._last_stim.copy()
             out = np.empty(8)
-            summarize_2d(u, r, stim[0], stim[1], dec.cos, dec.sin, dec.weight, dec.z_min,
+            summarize_2d(u, total_r, stim[0], stim[1], dec.cos, dec.sin, dec.weight, dec.z_min,
                          dec.z_range, m.dx, out)
             fields, decoded = self._fields(), out[2:4].copy()
         return Frame(step=self.step_index, t=self.t, model_type=m.model_type, params=m.params,

@@ -16,6 +16,7 @@ from canns_engine import (
     TemplateMatching1D,
     simulate,
 )
+from canns_engine.analysis import bump_width
 from canns_engine.connectivity import ModalKernel, feature_space, gaussian, stimulus_profile, wrap
 
 
@@ -190,6 +191,13 @@ def test_a_snapshot_copies_the_state_and_rates_it(cls):
     np.testing.assert_allclose(frame.r, model.u**2 / (1 + model.k * np.sum(model.u**2)), rtol=1e-14)
     np.testing.assert_array_equal(frame.x, model.x)
     assert frame.u.shape == frame.r.shape == frame.v.shape == model.shape
+    # the read-outs take Σr from Σu² (no pass over r) and the width from the peak found once
+    assert frame.summary["total_activity"] == pytest.approx(frame.r.sum(), rel=1e-12)
+    assert frame.summary["bump_height"] == frame.u.max()
+    if model.ndim == 1:
+        assert frame.summary["bump_width"] == bump_width(frame.u, model.dx)
+    rec = sim.recording
+    np.testing.assert_allclose(rec.total_activity, rec.r.reshape(len(rec), -1).sum(axis=1), rtol=1e-6)
 
 
 def test_a_stimulus_dragged_around_a_sheet_moves_the_input_at_every_chunk():
