@@ -140,20 +140,24 @@ def summarize_1d(u, total_r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, 
     out[6] = total_r
 
 
-@njit(cache=True)  # keeps the GIL: called per snapshot, a release costs more than it saves
+@njit(cache=True, fastmath={"reassoc"})  # keeps the GIL (see summarize_1d); sums in any order
 def summarize_2d(u, total_r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx, out):
     """Fill ``out`` (``SUMMARY_FIELDS_2D``) for one ``L × L`` state whose total rate is ``total_r``.
 
     The centre is decoded per axis from the marginals; the width is that of the row through the peak.
+    The marginals are summed in any order (``reassoc``: the loop over a row vectorises; a recorded
+    summary is float32 anyway) of the positive part, without a branch.
     """
     length = u.shape[0]
     col = np.zeros(length)  # activity per column j: the x marginal
     row = np.zeros(length)  # activity per row i: the y marginal
     for i in range(length):
+        total = 0.0
         for j in range(length):
-            if u[i, j] > 0.0:
-                col[j] += u[i, j]
-                row[i] += u[i, j]
+            positive = u[i, j] if u[i, j] > 0.0 else 0.0  # NaN counts as nothing, as before
+            col[j] += positive
+            total += positive
+        row[i] = total
     dec_x = decode_pv_1d(col, cos_t, sin_t, weight, z_min, z_range)
     dec_y = decode_pv_1d(row, cos_t, sin_t, weight, z_min, z_range)
     flat = u.reshape(length * length)

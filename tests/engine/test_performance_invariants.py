@@ -16,7 +16,7 @@ from canns_engine import (
     TemplateMatching1D,
     simulate,
 )
-from canns_engine.analysis import bump_width
+from canns_engine.analysis import bump_width, decode_2d
 from canns_engine.connectivity import ModalKernel, feature_space, gaussian, stimulus_profile, wrap
 
 
@@ -196,6 +196,8 @@ def test_a_snapshot_copies_the_state_and_rates_it(cls):
     assert frame.summary["bump_height"] == frame.u.max()
     if model.ndim == 1:
         assert frame.summary["bump_width"] == bump_width(frame.u, model.dx)
+    else:  # the marginals are summed in another order than numpy's: equal to rounding
+        np.testing.assert_allclose(frame.decoded_pos, decode_2d(frame.u, model.x), rtol=1e-12)
     rec = sim.recording
     np.testing.assert_allclose(rec.total_activity, rec.r.reshape(len(rec), -1).sum(axis=1), rtol=1e-6)
 
