@@ -8,7 +8,8 @@ less work: label sizes come from the font metrics (not a painter) once per strin
 ticks are plain floats instead of ``Point`` objects, and each tick level is drawn with one ``drawLines``
 call. It paints straight onto the view instead of recording a QPicture and replaying it (pyqtgraph's
 way), which for an axis laid out anew on every frame was pure overhead (~2.5 ms of a ~19 ms CANN1D-512
-frame, three scrolling axes and six static ones).
+frame, three scrolling axes and six static ones). It is cached as a pixmap between changes, and it can
+label a shifted range (:meth:`LeanAxisItem.set_offset`), so a scrolling view keeps its range still.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class LeanAxisItem(pg.AxisItem):
 
     def set_offset(self, offset: float) -> None:
         """Label the axis as if its range were shifted by ``offset``: a view that scrolls through time
-        keeps its range fixed (``0 … window``) and plots ``t - offset``, while its axis shows ``t``."""
+        keeps its range fixed (``0 … window``) and plots ``t - offset``, while its axis shows ``t``.
+        (Not with a grid, where pyqtgraph's own layout draws the axis.)"""
         offset = float(offset)
         if offset != self.offset:
             self.offset = offset
