@@ -117,7 +117,7 @@ class KymographView(_HeatmapView):
         stride = max(1, len(x) // MAX_IMAGE_ROWS)  # no more rows than the screen shows
         t_end = self._buffer.end_time() if self._buffer is not None else frame.t
         start, _ = scroll_window(t_end, self.window)
-        show_time_window([self.plot], start, self.window)
+        show_time_window(self.plot, start, self.window)
         got = self._buffer.image(stride) if self._buffer is not None else None
         if got is not None:
             data, t0 = got

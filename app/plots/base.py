@@ -17,7 +17,6 @@ history by itself. Views never touch the Simulation: everything they draw comes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -289,19 +288,18 @@ def scroll_window(t: float, window: float) -> tuple[float, float]:
     return end - window, end
 
 
-def show_time_window(plots: Sequence[pg.PlotItem], start: float, window: float) -> None:
-    """Show the times ``start … start + window`` on ``plots`` (linked in x, the last one owning the range),
-    whose data must be plotted at ``t - start``.
+def show_time_window(plot: pg.PlotItem, start: float, window: float) -> None:
+    """Show the times ``start … start + window`` on ``plot`` (and the plots linked to it in x, which
+    share its time axis), whose data must be plotted at ``t - start``.
 
-    The view boxes keep the fixed range ``0 … window`` and only the axes' labels move
+    The view box keeps the fixed range ``0 … window`` and only the time axis' labels move
     (:meth:`LeanAxisItem.set_offset`). Moving the range itself makes pyqtgraph re-map every item of the
     view and re-lay out every axis (the static ones too) through a cascade of Python calls: ~2 ms of a
     ~15 ms CANN1D-512 frame, measured in alternation. Small times also keep their precision in a run of
     millions of time units.
     """
-    set_axis_range(plots[-1], "x", 0.0, window)
-    for plot in plots:
-        plot.getAxis("bottom").set_offset(start)
+    set_axis_range(plot, "x", 0.0, window)
+    plot.getAxis("bottom").set_offset(start)
 
 
 class LevelTracker:

@@ -91,7 +91,7 @@ class TrackingView(FrameView):
         x = frame.x
         z_min, z_range = float(x[0]), float(x[-1] - x[0])
         start, _ = scroll_window(frame.t, self.window)
-        show_time_window([*self.position_plots, self.error_plot], start, self.window)
+        show_time_window(self.error_plot, start, self.window)  # the position plots follow
         rows = self._traces.rows(since=start)
         t = rows[:, 0] - start  # plotted relative to the window's start
         for axis in range(self.ndim):
