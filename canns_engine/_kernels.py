@@ -433,7 +433,7 @@ def run(u, v, r, inp, table, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m
     proj = np.empty((width, rows), table.dtype)  # projections of each row's u² on the modes (mode-major)
     coef = np.empty((width, rows), table.dtype)  # each row's recurrent input in the modes
     zero = np.zeros(1, table.dtype)[0]  # the start of a sum in the table's precision
-    no_noise = np.empty((rows, num))  # stands in for the noise argument of the parts when there is none
+    no_noise = np.empty((0, 0))  # the noise argument of the parts when there is none (never read)
     row = np.empty(out_sum.shape[1])  # a recorded step's summary, before it is stored in out_sum
     col = np.empty(width, table.dtype)
     cy = np.empty(slots, table.dtype)
