@@ -42,12 +42,18 @@ CASES = (("CANN1D", 512), ("CANN2D", 64))
 TARGETS = {"display_fps": 60.0, "ratio": 0.8, "worst_stall_ms": 50.0}
 
 
-def _headless_steps_per_s(model_type: str, size: int, seconds: float) -> float:
+def _simulation(model_type: str, size: int):
+    """The benchmark's experiment as the app runs it (summaries recorded every step), compiled and warm."""
     from app.panels.protocols import default_manifest
     from canns_engine.manifest import build_simulation
 
     sim = build_simulation(_manifest(default_manifest, model_type, size), record="summary")
-    sim.run(steps=200)  # compiled already; warms caches
+    sim.run(steps=200)
+    return sim
+
+
+def _headless_steps_per_s(model_type: str, size: int, seconds: float) -> float:
+    sim = _simulation(model_type, size)
     start, steps0 = time.perf_counter(), sim.step_index
     while time.perf_counter() - start < seconds:
         sim.run(steps=2000 if model_type.startswith("CANN1D") else 200)
@@ -158,11 +164,9 @@ def _chunk_contention(model_type: str, size: int, chunks: int) -> dict:
     import threading
 
     from app.controller import CHUNK_SECONDS
-    from app.panels.protocols import default_manifest
     from app.run_loop import SwitchInterval
-    from canns_engine.manifest import build_simulation
 
-    sim = build_simulation(_manifest(default_manifest, model_type, size), record="summary")
+    sim = _simulation(model_type, size)
     probe = 2000 if model_type.startswith("CANN1D") else 200
     sim.run(steps=probe)
     start = time.perf_counter()
