@@ -30,7 +30,7 @@ In 2D the kernel is separable per axis (``W = c · K ⊗ K`` with ``c`` the peak
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,6 +49,10 @@ The adaptation models default to float64 (``BaseCANN.precision`` says why)."""
 
 ROW_BLOCK = 4
 """The cosine and sine parts of the mode table are padded to a multiple of this many rows."""
+
+DENSE_AXIS = 48
+"""Axes of at most this many neurons also get :attr:`ModalKernel.dense`: a sheet that small applies the
+kernel along its columns as a dense matrix (faster there than the modal route, see ``_kernels``)."""
 
 
 def feature_space(num: int, z_min: float, z_max: float, *, endpoint: bool = True) -> np.ndarray:
@@ -109,6 +113,8 @@ class ModalKernel:
         ``s = 0 … period // 2`` (slot ``s`` stands for the neurons ``s`` and ``period - s``). A sine row
         that vanishes on the grid (``m = period / 2``) is left out. Each part is padded with zero rows
         (of zero weight) to a multiple of ``ROW_BLOCK``, so the kernels can take modes four at a time.
+    dense : ndarray, shape (num, num) or (0, 0)
+        :meth:`matrix` in the table's dtype when ``num ≤ DENSE_AXIS``, else empty.
     n_cos : int
         Number of cosine rows, padding included.
     weight : ndarray, shape (rows,)
@@ -124,6 +130,7 @@ class ModalKernel:
     """
 
     table: np.ndarray
+    dense: np.ndarray
     n_cos: int
     weight: np.ndarray
     period: int
@@ -151,8 +158,10 @@ class ModalKernel:
         parts = [(np.cos(angle), w_cos), (sin, w_cos[~self_conjugate])]
         parts = [(np.pad(rows, ((0, -len(w) % ROW_BLOCK), (0, 0))), np.pad(w, (0, -len(w) % ROW_BLOCK)))
                  for rows, w in parts]
-        return cls(table=np.concatenate([rows for rows, _ in parts]).astype(dtype), n_cos=len(parts[0][1]),
-                   weight=np.concatenate([w for _, w in parts]), period=period, endpoint=endpoint, num=num)
+        table = np.concatenate([rows for rows, _ in parts]).astype(dtype)
+        kernel = cls(table=table, dense=np.empty((0, 0), dtype), n_cos=len(parts[0][1]),
+                     weight=np.concatenate([w for _, w in parts]), period=period, endpoint=endpoint, num=num)
+        return replace(kernel, dense=kernel.matrix().astype(dtype)) if num <= DENSE_AXIS else kernel
 
     @property
     def modes(self) -> int:

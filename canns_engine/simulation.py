@@ -349,7 +349,7 @@ class Simulation:
         p, dec, kern = model.params, model.decoder, model.kernel
         recorded, bad = _kernels.run(
             *(sheet(a) for a in (model.u, model.v, model.r, model.inp)),
-            kern.table, kern.n_cos, kern.weight, kern.period, model.peak_weight,
+            kern.table, kern.dense, kern.n_cos, kern.weight, kern.period, model.peak_weight,
             p["k"], model.dt / p["tau"], model.dt / p.get("tau_v", 1.0), p.get("m", 0.0), model.sfa,
             p["z_min"], model.z_range, p["a"], pos.reshape(n, model.ndim), amp, sheet(noise),
             self.step_index, every, *(sheet(a) for a in (out_u, out_v, out_inp)), out_sum,

@@ -1,6 +1,8 @@
 """What the fast paths must preserve: the modal kernel equals the dense one, the input recurrence equals
 the formula, chunking never changes a run, and the ``endpoint=False`` ring is exact too (no timing here)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ from canns_engine import (
     simulate,
 )
 from canns_engine.analysis import bump_width, decode_2d
-from canns_engine.connectivity import ModalKernel, feature_space, gaussian, stimulus_profile, wrap
+from canns_engine.connectivity import DENSE_AXIS, ModalKernel, feature_space, gaussian, stimulus_profile, wrap
 
 
 @pytest.mark.parametrize("endpoint", [True, False])
@@ -51,9 +53,9 @@ def _dense_step(model, u, inp):
 
 @pytest.mark.parametrize(("precision", "rtol"), [("float64", 1e-9), ("float32", 1e-7)])
 @pytest.mark.parametrize("endpoint", [True, False])
-@pytest.mark.parametrize("cls", [CANN1D, CANN2D])
-def test_one_step_from_a_rough_state_matches_dense(cls, endpoint, precision, rtol):
-    model = cls(24 if cls is CANN2D else 97, endpoint=endpoint, dt=0.05, precision=precision)
+@pytest.mark.parametrize(("cls", "size"), [(CANN1D, 97), (CANN2D, 24), (CANN2D, DENSE_AXIS + 5)])
+def test_one_step_from_a_rough_state_matches_dense(cls, size, endpoint, precision, rtol):
+    model = cls(size, endpoint=endpoint, dt=0.05, precision=precision)
     rng = np.random.default_rng(1)
     u0 = rng.random(model.shape)  # white noise: every mode of the kernel matters
     inp = rng.random(model.shape)
@@ -62,6 +64,27 @@ def test_one_step_from_a_rough_state_matches_dense(cls, endpoint, precision, rto
     expected = _dense_step(model, u0, inp)
     # float32: each weight and the projections are rounded to 6e-8; one step of dt = 0.05 moves u by 1e-9
     assert np.abs(model.u - expected).max() <= rtol * np.abs(expected).max()
+
+
+@pytest.mark.parametrize("cls", [CANN2D, CANN2D_SFA])
+def test_small_sheets_take_the_dense_route_to_the_same_run(cls):
+    """A sheet of at most DENSE_AXIS neurons per axis applies the kernel along its columns as a dense
+    matrix; without that matrix the same sheet takes the modal route, and the two runs agree."""
+    assert ModalKernel.build(DENSE_AXIS, 0.5, 2 * np.pi).dense.shape == (DENSE_AXIS, DENSE_AXIS)
+    assert ModalKernel.build(DENSE_AXIS + 1, 0.5, 2 * np.pi).dense.size == 0
+    runs = []
+    for dense in (True, False):
+        model = cls(32)
+        assert model.kernel.dense.shape == (32, 32)
+        if not dense:
+            model.kernel = dataclasses.replace(model.kernel, dense=np.empty((0, 0), model.kernel.table.dtype))
+        task = SmoothTracking2D(model, Iext=([0.0, 0.0], [2.0, 1.0]), duration=(20.0,), time_step=0.05)
+        rec = simulate(model, task, record="summary")
+        runs.append((model.u.copy(), np.stack([rec.decoded_x, rec.decoded_y])))
+    (u_dense, pos_dense), (u_modal, pos_modal) = runs
+    assert np.abs(u_dense).max() > 0.1  # a bump formed (the adaptive one is lower)
+    assert np.abs(u_dense - u_modal).max() <= 1e-7 * np.abs(u_modal).max()
+    np.testing.assert_allclose(pos_dense, pos_modal, atol=1e-6)
 
 
 @pytest.mark.parametrize("endpoint", [True, False])
