@@ -12,6 +12,11 @@ built from canns' own ``SmoothTracking*`` position sequence with ``model.get_sti
 is ``bm.for_loop`` inside ``bm.jit``, so a second call with the same number of steps reuses the compiled
 loop: ``compile_s`` is the first call minus a warm one, and each timed run is warm.
 
+The inputs are built before the loop (one ``jax.vmap`` of ``get_stimulus_by_pos`` over the task's
+positions, compiled; canns' own ``task.get_data()`` loops in Python and takes ~0.4–1.2 ms per step) and
+are not part of canns' timed steps, while our engine builds every step's input inside its loop. Their
+cost per step is reported separately (``inputs_s_per_step``).
+
 Where canns' own set-up cannot run here, the job says so in ``note`` and uses canns' backend classes
 with factors computed another way (the per-step work is canns' own):
 
@@ -30,7 +35,8 @@ Protocol (one JSON object per line each way), so that the two engines can be tim
   "dt": 0.05, "iext": [...], "duration": [...], "steps": 10000, "max_seconds": 3.0,
   "accuracy_steps": 2000, "u_file": "/tmp/u.npy"}`` builds the model, compiles its loop and keeps it
   under ``key``. Answer: ``key``, ``timed_steps``, ``compile_s``, ``rank`` (low-rank modes, -1 if exact),
-  ``note`` and ``ready``. With ``u_file``, ``u`` of the first ``accuracy_steps`` steps (one flattened
+  ``inputs_s_per_step`` (building the inputs, warm, per step: not part of the timed loop), ``note`` and
+  ``ready``. With ``u_file``, ``u`` of the first ``accuracy_steps`` steps (one flattened
   float32 row per step) is saved there with ``numpy.save``.
 * ``{"op": "time", "key": "..."}`` runs a prepared loop once. Answer: ``key``, ``steps_per_s``.
 * ``{"op": "release"}`` forgets every prepared loop. Answer: ``{"released": n}``.
@@ -145,8 +151,9 @@ def _build(job: dict):
     return model, "low-rank factors by subspace iteration (canns' full SVD skipped)"
 
 
-def _inputs(model, job: dict):
-    """Input of every step (float32, ``(steps, *shape)``) from canns' own task and stimulus."""
+def _inputs(model, job: dict) -> tuple:
+    """Input of every step (float32, ``(steps, *shape)``) from canns' own task and stimulus, and the
+    seconds per step its compiled builder takes when warm."""
     _, jax, _, _, tracking = _canns()
     two_d = job["model"].startswith("CANN2D")
     task_cls = tracking.SmoothTracking2D if two_d else tracking.SmoothTracking1D
@@ -155,7 +162,12 @@ def _inputs(model, job: dict):
     pos = np.asarray(task._make_Iext_sequence(), dtype=np.float32)[: job["steps"]]
     if not two_d:
         pos = pos[:, 0]
-    return jax.jit(jax.vmap(model.get_stimulus_by_pos))(jax.numpy.asarray(pos))
+    build = jax.jit(jax.vmap(model.get_stimulus_by_pos))
+    pos = jax.numpy.asarray(pos)
+    build(pos).block_until_ready()  # compiles
+    t0 = time.perf_counter()
+    data = build(pos).block_until_ready()
+    return data, (time.perf_counter() - t0) / len(data)
 
 
 def _reset(model) -> None:
@@ -211,7 +223,7 @@ def prepare(job: dict) -> dict:
         warnings.simplefilter("ignore")
         model, result["note"] = _build(job)
     result["rank"] = int(model.irec_backend.k)
-    data = _inputs(model, job)
+    data, result["inputs_s_per_step"] = _inputs(model, job)
     run = _runner(model, record=False)
     probe = data[: min(PROBE_STEPS, len(data))]
     first = _seconds(run, model, probe)

@@ -52,3 +52,15 @@ def test_canns_runner_answers_every_job_even_a_failing_one():
     assert answers[1]["steps_per_s"] == [] and "KeyError" in answers[1]["note"]
     assert answers[2] == {"released": 1 if has_canns else 0}
     assert "unknown op 'prepair'" in answers[3]["note"]
+
+
+def test_comparison_row_judges_canns_without_its_inputs_and_reports_them_apart():
+    cfg = Config("CANN1D", 64)
+    canns = {mode: {"rate": rate, "dev": 1e-7, "note": "", "inputs": 2e-6}
+             for mode, rate in (("normal", 1e5), ("fft", None), ("fast", 4e5), ("ultra-fast", 5e5))}
+    row = _comparison_row(cfg, True, 3e5, 1e-9, 1e-9, 2e5, canns)
+    assert row["× exact"] == 3.0 and row["× fast"] == 0.75
+    assert row["pass"] == "NO: ≥ 1× fast"  # judged on canns' loop alone
+    assert row["canns inputs µs/step"] == 2.0
+    # with its inputs canns' fast mode takes 2.5 + 2 µs per step: ours (3.33 µs) is 1.35× as fast
+    assert abs(row["× fast with inputs"] - 3e5 * (1 / 4e5 + 2e-6)) < 1e-12
