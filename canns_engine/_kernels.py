@@ -229,6 +229,30 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
 
 
 @part
+def _combine(weights, mat, out):
+    """``out = Σ_k weights[k] · mat[k]``: a weighted sum of the rows of ``mat``, four rows a sweep (each
+    sweep is one long vectorised loop over the row)."""
+    n = np.uint64(out.shape[0])
+    count = weights.shape[0]
+    for j in range(n):
+        out[j] = 0.0
+    k = 0
+    while k < count:
+        if k + 4 <= count:
+            w0, w1, w2, w3 = weights[k], weights[k + 1], weights[k + 2], weights[k + 3]
+            m0, m1, m2, m3 = mat[k], mat[k + 1], mat[k + 2], mat[k + 3]
+            for j in range(n):
+                out[j] += w0 * m0[j] + w1 * m1[j] + w2 * m2[j] + w3 * m3[j]
+            k += 4
+        else:
+            w0 = weights[k]
+            m0 = mat[k]
+            for j in range(n):
+                out[j] += w0 * m0[j]
+            k += 1
+
+
+@part
 def _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise, dt_tau, dt_tau_v,
                 m, sfa, c_row, s_row, drive, drive2, ev, od, proj, zero):
     """One step of a sheet with the row modes on the outside: every inner loop runs along a whole row.
@@ -253,15 +277,8 @@ def _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
         for j in range(n):
             proj[q, j] = zero
     for s in range(slots):
-        for part in range(2):  # synthesis, four modes a sweep: cosine part, then sine part
-            out = c_row if part == 0 else s_row
-            for j in range(n):
-                out[j] = zero
-            for q in range(0 if part == 0 else n_cos, n_cos if part == 0 else width, 4):
-                t0, t1, t2, t3 = table[q, s], table[q + 1, s], table[q + 2, s], table[q + 3, s]
-                y0, y1, y2, y3 = coef[q], coef[q + 1], coef[q + 2], coef[q + 3]
-                for j in range(n):
-                    out[j] += t0 * y0[j] + t1 * y1[j] + t2 * y2[j] + t3 * y3[j]
+        _combine(table[:n_cos, s], coef[:n_cos], c_row)  # synthesis: cosine part, then sine part
+        _combine(table[n_cos:, s], coef[n_cos:], s_row)
         partner = period - s if 1 <= s < pairs_end else (period if s == 0 and dup else -1)
         for which in range(2 if partner >= 0 else 1):  # row s (cos + sin), its partner (cos - sin)
             i = s if which == 0 else partner
@@ -378,30 +395,6 @@ def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, even, odd, cy, 
             coef[q, back - s] = cy[s] - sy[s]
         if period % 2 == 0:
             coef[q, period // 2] = cy[period // 2]
-
-
-@part
-def _combine(weights, mat, out):
-    """``out = Σ_k weights[k] · mat[k]``: a weighted sum of the rows of ``mat``, four rows a sweep (each
-    sweep is one long vectorised loop over the row)."""
-    n = np.uint64(out.shape[0])
-    count = weights.shape[0]
-    for j in range(n):
-        out[j] = 0.0
-    k = 0
-    while k < count:
-        if k + 4 <= count:
-            w0, w1, w2, w3 = weights[k], weights[k + 1], weights[k + 2], weights[k + 3]
-            m0, m1, m2, m3 = mat[k], mat[k + 1], mat[k + 2], mat[k + 3]
-            for j in range(n):
-                out[j] += w0 * m0[j] + w1 * m1[j] + w2 * m2[j] + w3 * m3[j]
-            k += 4
-        else:
-            w0 = weights[k]
-            m0 = mat[k]
-            for j in range(n):
-                out[j] += w0 * m0[j]
-            k += 1
 
 
 @part
@@ -547,7 +540,7 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
             if sheet is None:
                 for q in range(width):
                     coef[q, 0] = proj[q, 0] * gain * norm * weight[q]
-            elif dense.shape[0] > 0:  # a small sheet
+            elif dense.shape[0] > 0:  # a small sheet (c_row as scratch: the row pass refills it)
                 _sheet_dense(proj, coef, dense, weight, gain * norm, c_row)
             else:
                 _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, even, odd, cy, sy, col,
