@@ -289,6 +289,8 @@ class SimulationController(RunLoop):
         self._render_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._render_timer.timeout.connect(self._on_render_timer_timeout)
         self._next_render = 0.0
+        self._tick_owed = False
+        """The last display tick found no new frame: the next frame from the worker is drawn on arrival."""
         self._stats_timer = QTimer(self)
         self._stats_timer.setInterval(250)
         self._stats_timer.timeout.connect(self._on_stats_timer_timeout)
@@ -548,6 +550,9 @@ class SimulationController(RunLoop):
             self._on_update_rejected(update, exc)
         if tick.frame is not None:
             self._ingest(tick.frame)
+            if self._tick_owed:
+                self._tick_owed = False
+                self._draw_newest()
 
     def _on_worker_errored(self, exc: Exception) -> None:
         if isinstance(exc, NumericalInstabilityError):
@@ -562,6 +567,7 @@ class SimulationController(RunLoop):
 
     def _after_run(self) -> None:
         self._render_timer.stop()
+        self._tick_owed = False
         self._apply_inbox_now()
         self._draw_newest()  # the last frame
         self._on_stats_timer_timeout()
@@ -615,13 +621,19 @@ class SimulationController(RunLoop):
 
     def _on_render_timer_timeout(self) -> None:
         """A display tick: draw, and schedule the next tick on a fixed 1/DISPLAY_HZ grid (a late tick
-        does not delay the ones after it; after a long stall the grid restarts from now)."""
+        does not delay the ones after it; after a long stall the grid restarts from now).
+
+        A tick that finds no new frame is owed: the next frame is drawn as soon as it arrives instead of
+        waiting a whole tick. The worker's frames come every ~12 ms, but unevenly (gaps of 20–35 ms when
+        it waits for the GIL), so a fixed tick alone missed 5–6 % of the display frames (CANN1D-512 at
+        full speed: 55.4 FPS with 82 frames/s arriving)."""
         if self._worker is not None:
             now = time.perf_counter()
             self._next_render += 1.0 / DISPLAY_HZ
             if self._next_render < now - 1.0 / DISPLAY_HZ:
                 self._next_render = now
             self._render_timer.start(max(0, round((self._next_render - now) * 1000)))
+        self._tick_owed = self._undrawn is None and self._worker is not None
         self._draw_newest()
 
     def _draw_newest(self) -> None:

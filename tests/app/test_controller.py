@@ -188,6 +188,34 @@ def test_display_ticks_keep_60_hz_and_the_switch_interval_is_restored(qtbot, con
     assert np.median(intervals) == pytest.approx(1 / DISPLAY_HZ, abs=0.002)
 
 
+def test_a_display_tick_without_a_new_frame_draws_the_next_one_on_arrival(controller):
+    """A tick that finds nothing new is owed: the next frame is drawn when it arrives (not a tick
+    later); after that, frames wait for the ticks again, so drawing never outruns the display rate."""
+    from app.controller import Tick
+
+    drawn = []
+    controller.frame_ready.connect(drawn.append)
+    sim = controller.simulation
+    controller._worker = object()  # as during a run (no real worker)
+    try:
+        controller._on_render_timer_timeout()  # the snapshot shown at set_simulation: nothing new
+        assert drawn == []
+        frames = []
+        for _ in range(3):
+            sim.step(5)
+            frames.append(sim.snapshot())
+        controller._on_worker_yielded(Tick(frames[0]))
+        assert drawn == [frames[0]]  # drawn on arrival
+        controller._on_worker_yielded(Tick(frames[1]))
+        controller._on_worker_yielded(Tick(frames[2]))
+        assert drawn == [frames[0]]  # the debt is paid: these wait for the next tick
+        controller._on_render_timer_timeout()
+        assert drawn == [frames[0], frames[2]]  # only the newest is drawn
+    finally:
+        controller._worker = None
+        controller._render_timer.stop()
+
+
 def test_workers_report_values_errors_and_stop_on_request(qtbot):
     """app.workers: a generator's values arrive in the GUI thread, quit() stops it at its next yield
     without 'returned', a function's result or exception arrives, 'finished' always comes last."""
