@@ -39,7 +39,7 @@ class ErrorView(NavigationView):
         return np.asarray(self._t), np.asarray(self._error)
 
     def _apply_theme(self, theme: Theme) -> None:
-        self.curve.setPen(theme.pen(theme.error, 1.5))
+        self.curve.setPen(theme.pen(theme.error, 1.0))
 
     def _ingest(self, frame: NavigationFrame) -> None:
         self._t.append(frame.t)

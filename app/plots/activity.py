@@ -93,8 +93,8 @@ class KymographView(_HeatmapView):
 
     def _apply_theme(self, theme) -> None:
         super()._apply_theme(theme)
-        self.stim_curve.setPen(theme.pen(theme.stimulus, 1.5))
-        self.decoded_curve.setPen(theme.pen(theme.decoded, 2.5))
+        self.stim_curve.setPen(theme.pen(theme.stimulus, 1.0))
+        self.decoded_curve.setPen(theme.pen(theme.decoded, 2.0))
 
     def _on_quantity_changed(self) -> None:
         if self._buffer is not None:
@@ -158,9 +158,9 @@ class SheetView(_HeatmapView):
 
     def _apply_theme(self, theme) -> None:
         super()._apply_theme(theme)
-        self.stim_marker.setPen(theme.pen(theme.stimulus, 2.5))
+        self.stim_marker.setPen(theme.pen(theme.stimulus, 2.0))
         self.stim_marker.setBrush(None)
-        self.decoded_marker.setPen(theme.pen(theme.decoded, 2.5))
+        self.decoded_marker.setPen(theme.pen(theme.decoded, 2.0))
         self.decoded_marker.setBrush(pg.mkBrush(theme.decoded))
 
     def _draw(self, frame: Frame) -> None:

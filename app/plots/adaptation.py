@@ -40,10 +40,10 @@ class AdaptationView(FrameView):
         self.note.setPos(rect.center())
 
     def _apply_theme(self, theme) -> None:
-        self.u_curve.setPen(theme.pen(theme.u, 2.5))
+        self.u_curve.setPen(theme.pen(theme.u, 2.0))
         self.v_curve.setPen(theme.pen(theme.v, 2.0))
         self.v_curve.setBrush(pg.mkBrush(theme.v + "40"))
-        self.decoded_line.setPen(theme.pen(theme.decoded, 1.5))
+        self.decoded_line.setPen(theme.pen(theme.decoded, 1.0))
         self.note.setColor(theme.muted)
 
     def _draw(self, frame: Frame) -> None:

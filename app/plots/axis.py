@@ -14,9 +14,9 @@ label a shifted range (:meth:`LeanAxisItem.set_offset`), so a scrolling view kee
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from math import ceil
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
@@ -42,7 +42,11 @@ class LeanAxisItem(pg.AxisItem):
         self._text_sizes: dict[str, tuple[float, float]] = {}
         self._text_font: str | None = None
         self._metrics: QFontMetricsF | None = None
+        self._digit_width = 0.0
         self._specs = None
+        self._max_text_size: float | None = None
+        self._pens_of: QPen | None = None  # the tick pen that _level_pens were made from
+        self._level_pens: dict[int, QPen] = {}
         self.offset = 0.0
         # Painted from a pixmap that is redrawn only when the axis changes: most axes never change while
         # a run scrolls, yet the views repaint every frame (~0.7 ms of a CANN1D-512 frame).
@@ -74,22 +78,28 @@ class LeanAxisItem(pg.AxisItem):
         return size
 
     def tickValues(self, minVal: float, maxVal: float, size: float):
-        """pyqtgraph's tick values, with its duplicate test (``np.isclose``, ``rtol=0``) done directly."""
+        """pyqtgraph's tick values, with its duplicate test (``np.isclose``, ``rtol=0``) done on a sorted
+        list: the same values, in the same order (checked on random ranges), at a third of the cost of
+        doing it with small numpy arrays (~25 against ~65 µs for three levels)."""
         if self.logMode:
             return super().tickValues(minVal, maxVal, size)
         low, high = sorted((minVal, maxVal))
-        low, high = low * self.scale, high * self.scale
+        scale = self.scale
+        low, high = low * scale, high * scale
         ticks = []
-        seen = np.empty(0)
+        seen: list[float] = []  # the values of the coarser levels, sorted
         for spacing, offset in self.tickSpacing(low, high, size):
             start = ceil((low - offset) / spacing) * spacing + offset
-            num = int((high - start) / spacing) + 1
-            values = (np.arange(num) * spacing + start) / self.scale
-            if seen.size:
-                close = (np.abs(seen - values[:, None]) <= spacing / self.scale * 0.01).any(axis=-1)
-                values = values[~close]
-            seen = np.concatenate([seen, values])
-            ticks.append((spacing / self.scale, values.tolist()))
+            tolerance = spacing / scale * 0.01
+            values = []
+            for n in range(int((high - start) / spacing) + 1):
+                value = (n * spacing + start) / scale
+                i = bisect_left(seen, value - tolerance)
+                if i == len(seen) or seen[i] > value + tolerance:
+                    values.append(value)
+            for value in values:
+                insort(seen, value)
+            ticks.append((spacing / scale, values))
         return ticks
 
     def generateDrawSpecs(self, p: QPainter):
@@ -102,7 +112,9 @@ class LeanAxisItem(pg.AxisItem):
         if font_key != self._text_font:
             self._text_font = font_key
             self._metrics = QFontMetricsF(p.font())
+            self._digit_width = min(self._metrics.horizontalAdvance(d) for d in "0123456789")
             self._text_sizes.clear()
+            self._max_text_size = None
         bounds = self.mapRectFromParent(self.geometry())
         orientation = self.orientation
         if orientation == "left":
@@ -155,21 +167,9 @@ class LeanAxisItem(pg.AxisItem):
 
         tick_positions: list[list[float | None]] = []
         tick_specs: list[tuple[QPen, list[QLineF]]] = []
-        base_pen = self.tickPen()
-        solid = base_pen.brush().style() == Qt.BrushStyle.SolidPattern
         for i, (_, ticks) in enumerate(tick_levels):
             tick_length = style["tickLength"] / (i * 0.5 + 1.0)
-            alpha = style["tickAlpha"]
-            if alpha is None:
-                alpha = 255 / (i + 1)
-            elif isinstance(alpha, float):
-                alpha = min(255, max(0, round(alpha * 255)))
-            pen = base_pen
-            if solid:
-                pen = QPen(base_pen)
-                color = QColor(pen.color())
-                color.setAlpha(int(alpha))
-                pen.setColor(color)
+            pen = self._level_pen(i)
             end = tick_stop + tick_length * tick_dir
             positions: list[float | None] = []
             lines = []
@@ -208,6 +208,15 @@ class LeanAxisItem(pg.AxisItem):
         text_size = text_size2 = last_text_size2 = 0.0
         text_sizes: list[tuple[float, float]] = []
         for i in range(min(len(tick_levels), style["maxTextLevel"] + 1)):
+            if i > 0 and tick_strings is None and text_sizes:
+                # Skip a level that is sure to be too crowded before making and measuring its labels:
+                # each label is at least one digit wide (or one line high), so this bound never exceeds
+                # what the test below computes. A scrolling axis gets new labels on every frame.
+                shown = sum(x is not None for x in tick_positions[i])
+                smallest = self._digit_width if axis == 1 else text_sizes[0][1]
+                least = (text_size + shown * smallest) / length_px
+                if any(len(text_specs) >= n and least >= limit for n, limit in style["textFillLimits"]):
+                    break
             if tick_strings is None:
                 spacing, values = tick_levels[i]
                 strings = self.tickStrings(values, self.autoSIPrefixScale * self.scale, spacing)
@@ -253,8 +262,31 @@ class LeanAxisItem(pg.AxisItem):
                 if own & rect != rect:
                     continue
                 text_specs.append((rect, flags, s))
-        self._updateMaxTextSize(last_text_size2)
+        if last_text_size2 != self._max_text_size:  # pyqtgraph re-sizes the axis on every call
+            self._max_text_size = last_text_size2
+            self._updateMaxTextSize(last_text_size2)
         return axis_spec, tick_specs, text_specs
+
+    def _level_pen(self, level: int) -> QPen:
+        """The tick pen of a tick level (pyqtgraph's alpha for the level), remembered per tick pen."""
+        base_pen = self.tickPen()
+        if base_pen != self._pens_of:
+            self._pens_of, self._level_pens = base_pen, {}
+        pen = self._level_pens.get(level)
+        if pen is None:
+            alpha = self.style["tickAlpha"]
+            if alpha is None:
+                alpha = 255 / (level + 1)
+            elif isinstance(alpha, float):
+                alpha = min(255, max(0, round(alpha * 255)))
+            pen = base_pen
+            if base_pen.brush().style() == Qt.BrushStyle.SolidPattern:
+                pen = QPen(base_pen)
+                color = QColor(pen.color())
+                color.setAlpha(int(alpha))
+                pen.setColor(color)
+            self._level_pens[level] = pen
+        return pen
 
     def boundingRect(self) -> QRectF:
         """pyqtgraph's rectangle grown by a pixel: the axis line reaches one pixel past the axis' own

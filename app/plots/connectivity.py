@@ -80,9 +80,9 @@ class ConnectivityView(FrameView):
     def _apply_theme(self, theme) -> None:
         self.colorbar.setColorMap(pg.colormap.get(theme.weight_cmap))
         self.style_colorbar(self.colorbar, "")  # the profile's axis already says "weight W"
-        self.centre_curve.setPen(theme.pen(theme.weight, 2.5))
-        self.hover_curve.setPen(theme.pen(theme.highlight, 1.5))
-        self.hover_line.setPen(theme.pen(theme.highlight, 1.5, "dash"))
+        self.centre_curve.setPen(theme.pen(theme.weight, 2.0))
+        self.hover_curve.setPen(theme.pen(theme.highlight, 1.0))
+        self.hover_line.setPen(theme.pen(theme.highlight, 1.0, "dash"))
         self.caption.setAttr("color", theme.muted)
         self._key = None  # titles and caption are redrawn in the new colours
 

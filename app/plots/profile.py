@@ -88,12 +88,12 @@ class ProfileView(FrameView):
         self._r_box.setGeometry(self.plot.vb.sceneBoundingRect())
 
     def _apply_theme(self, theme) -> None:
-        self.u_curve.setPen(theme.pen(theme.u, 2.5))
-        self.inp_curve.setPen(theme.pen(theme.inp, 1.5))
+        self.u_curve.setPen(theme.pen(theme.u, 2.0))
+        self.inp_curve.setPen(theme.pen(theme.inp, 1.0))
         self.inp_curve.setBrush(pg.mkBrush(theme.inp + "30"))
-        self.r_curve.setPen(theme.pen(theme.r, 1.5))
-        self.stim_line.setPen(theme.pen(theme.stimulus, 1.5, "dash"))
-        self.decoded_line.setPen(theme.pen(theme.decoded, 1.5))
+        self.r_curve.setPen(theme.pen(theme.r, 1.0))
+        self.stim_line.setPen(theme.pen(theme.stimulus, 1.0, "dash"))
+        self.decoded_line.setPen(theme.pen(theme.decoded, 1.0))
         self.plot.setLabel("right", "r (a.u.)", color=theme.r, **{"font-size": "9pt"})
         self.plot.getAxis("right").setTextPen(pg.mkPen(theme.r))
 

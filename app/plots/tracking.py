@@ -62,10 +62,10 @@ class TrackingView(FrameView):
 
     def _apply_theme(self, theme) -> None:
         for curve in self.stim_curves:
-            curve.setPen(theme.pen(theme.stimulus, 1.5))
+            curve.setPen(theme.pen(theme.stimulus, 1.0))
         for curve in self.decoded_curves:
-            curve.setPen(theme.pen(theme.decoded, 2.5))
-        self.error_curve.setPen(theme.pen(theme.error, 1.5))
+            curve.setPen(theme.pen(theme.decoded, 2.0))
+        self.error_curve.setPen(theme.pen(theme.error, 1.0))
         self.error_curve.setBrush(pg.mkBrush(theme.error + "30"))
         self.error_curve.setFillLevel(0.0)
         self.no_error_note.setColor(theme.muted)
