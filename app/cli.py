@@ -1,10 +1,11 @@
-"""The ``canns-studio`` command: the GUI by default, ``run``/``info`` headless, ``--version``.
+"""The ``canns-studio`` command: the GUI by default, ``run``/``info``/``warm-up`` headless, ``--version``.
 
 ::
 
     canns-studio [FILE]                 open the app (FILE: a .canns session or a .json preset)
     canns-studio run FILE [options]     run an experiment without a GUI (canns-studio run --help)
     canns-studio info FILE              print a session's or preset's summary
+    canns-studio warm-up [MODEL ...]    compile the models' kernels now (the app's first start does it)
     canns-studio --version
 
 Only the GUI path imports Qt; ``--version`` imports nothing heavy at all.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-HEADLESS_COMMANDS = frozenset({"run", "info"})
+HEADLESS_COMMANDS = frozenset({"run", "info", "warm-up"})
 USAGE = __doc__.split("::", 1)[1].split("\n\n")[1]
 
 

@@ -41,6 +41,7 @@ from canns_engine import (
 )
 from canns_engine.models import check_step
 from canns_engine.params import validate_params
+from canns_engine.warmup import KernelCompiler, warm_up
 
 from .run_loop import RunLoop, RunState, WorkerGC
 from .workers import create_worker
@@ -215,26 +216,26 @@ def _drain(sim: Simulation, inbox: queue.SimpleQueue, rejected: list) -> bool:
             rejected.append((update, exc))
 
 
-def compile_kernels(model_types: Iterable[str] = tuple(MODELS)) -> None:
-    """Run each of ``model_types`` briefly so numba compiles (or loads from its cache) its kernels.
+KERNELS = KernelCompiler()
+"""The helper processes that compile kernels for this app (stopped when it quits)."""
 
-    A first start compiles for ~12–18 s per geometry and precision (ring or sheet; float32 for CANN1D and
-    CANN2D, float64 for the SFA models): the app compiles a model's kernels when it is first shown, not
-    all four at start (56 s).
+
+def compile_kernels(model_types: Iterable[str] = tuple(MODELS), *, in_helpers: bool = False) -> None:
+    """Make ``model_types``' kernels ready in this process: compiled, or loaded from numba's cache.
+
+    A first start compiles for 10–19 s per geometry and precision (ring or sheet; float32 for CANN1D and
+    CANN2D, float64 for the SFA models). With ``in_helpers`` that happens in helper processes
+    (:data:`KERNELS`), which leave this process's GIL to the GUI; this process then only loads the
+    result (0.1–0.5 s a model). If a helper fails, this process compiles; if the helpers were stopped
+    (the app is quitting), nothing is compiled.
     """
-    for model_type in model_types:
-        cls = MODELS[model_type]
-        size = 12 if cls.ndim == 1 else 6
-        model = make_model(model_type, {cls.size_param: size})
-        positions = [0.0, 1.0] if cls.ndim == 1 else [[0.0, 0.0], [1.0, 1.0]]
-        task = make_task(model, {"type": f"SmoothTracking{cls.ndim}D", "Iext": positions,
-                                 "duration": [0.2], "time_step": 0.05})
-        sim = Simulation(model, task, record="summary")
-        sim.step(2)
-        sim.snapshot()
-        sim.apply({cls.size_param: size + 2})  # the resampling path of a grid change
-        sim.step(1)
-        sim.snapshot()
+    model_types = list(model_types)
+    if in_helpers:
+        for model_type in model_types:
+            KERNELS.ensure(model_type)
+        if KERNELS.stopped:
+            return
+    warm_up(model_types)
     SimulationController.compiled.update(model_types)
 
 
@@ -273,6 +274,9 @@ class SimulationController(RunLoop):
         self.compile_in_background = True
         """Compile a new experiment's kernels in a worker before its first engine call (off: that call
         compiles them, on the calling thread)."""
+        self.compile_in_helpers = False
+        """Compile in helper processes (:data:`KERNELS`) rather than in the warm-up worker, and compile the
+        models not shown yet ahead of time, at low priority (the app does; tests need not)."""
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._pacer = Pacer(DEFAULT_SPEED)
         self._fast_forward = False
@@ -378,8 +382,10 @@ class SimulationController(RunLoop):
         self._warming_up = True
         self.warmup_changed.emit(True)
         WorkerGC.hold()
+        if self.compile_in_helpers:
+            KERNELS.prefetch([t for t in MODELS if t not in wanted and t not in self.compiled])
         self._warmup_worker = create_worker(
-            compile_kernels, wanted, _start_thread=True,
+            compile_kernels, wanted, in_helpers=self.compile_in_helpers, _start_thread=True,
             _connect={"finished": self._on_warmup_finished, "errored": self._on_warmup_errored})
 
     def _on_warmup_errored(self, exc: Exception) -> None:
@@ -667,8 +673,12 @@ class SimulationController(RunLoop):
 
     # -- shutdown ---------------------------------------------------------------------------------------
     def shutdown(self, timeout: float = 3.0) -> None:
-        """Stop the run and wait for every worker of this controller (window close, app exit)."""
+        """Stop the run and wait for every worker of this controller (window close, app exit). With
+        :attr:`compile_in_helpers` (the app's controller), the helper processes are stopped too: a warm-up
+        waiting for one ends at once."""
         self.stop(wait=True, timeout=timeout)
+        if self.compile_in_helpers:
+            KERNELS.stop()
         if self._warmup_worker is not None:
             QThreadPool.globalInstance().waitForDone(round(timeout * 1000))
             QCoreApplication.sendPostedEvents(self)

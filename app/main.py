@@ -40,13 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(resources.icon_path("canns-studio.svg"))))
     app.setDesktopFileName("canns-studio")  # Wayland/taskbars find the icon by the .desktop name
     stragglers: list[bool] = []
-    app.aboutToQuit.connect(lambda: stragglers.append(not _await_workers()))
+    app.aboutToQuit.connect(lambda: stragglers.append(not _stop_workers()))
     spill_to_disk()  # a very long run continues on disk instead of filling memory
 
     from .main_window import MainWindow
     from .session_io import install_session_services
 
     window = MainWindow(files[0] if files else None, defer_open=True)
+    window.controller.compile_in_helpers = True  # first start: compile in helper processes, all models
     install_session_services(window)  # autosave, crash recovery
     open_files_from_the_desktop(app, window)
     window.show()
@@ -76,9 +77,13 @@ def open_files_from_the_desktop(app, window) -> None:
     app.installEventFilter(FileOpenFilter(window))  # parented: removed with the window
 
 
-def _await_workers() -> bool:
-    """Give running workers 3 s to stop at quit; False if one is still busy (compiling kernels)."""
+def _stop_workers() -> bool:
+    """Stop the helper processes compiling kernels, and give running workers 3 s to stop at quit; False
+    if one is still busy (compiling kernels in this process)."""
+    from .controller import KERNELS
     from .workers import Worker
+
+    KERNELS.stop()
 
     if Worker.await_workers(msecs=3000):
         return True

@@ -1,15 +1,17 @@
-"""The headless command line: ``canns-studio run`` and ``canns-studio info`` (no GUI, same engine).
+"""The headless command line: ``canns-studio run``, ``info`` and ``warm-up`` (no GUI, same engine).
 
 ::
 
     canns-studio run SESSION_OR_PRESET [--steps N | --duration T] [--set k=6.0 --set A=5]
                      [--out result.canns] [--csv table.csv] [--activity-csv u.csv] [--movie out.mp4]
     canns-studio info FILE [--json]
+    canns-studio warm-up [MODEL ...]
 
 ``run`` rebuilds the experiment from a preset (``.json``) or a session (``.canns``: its live edits are
 replayed too), runs it with a progress bar on a terminal, and writes the requested files (atomically).
 The exit code is 0 on success and 1 on any error, which is printed as one line naming the file and the
-problem. Only ``--movie`` needs Qt (imported then, rendering offscreen without a display).
+problem. Only ``--movie`` needs Qt (imported then, rendering offscreen without a display). ``warm-up``
+compiles the models' kernels into the cache (the app runs it in helper processes on a first start).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, NoReturn, TextIO
 
 from .errors import CannsEngineError
 from .manifest import build_simulation, validate_manifest
+from .models import MODELS
 from .recording import RECORD_MODES
 from .session import LoadedSession, describe, open_experiment, save_session
 from .sink import spill_to_disk
@@ -72,7 +75,7 @@ class TerminalProgress:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``run``/``info`` argument parser."""
+    """The ``run``/``info``/``warm-up`` argument parser."""
     parser = _Parser(prog="canns-studio", description="Run CANN Studio experiments headless.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run a session or preset and write results",
@@ -105,7 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print a session's or preset's summary")
     info.add_argument("file", type=Path)
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    warm = sub.add_parser("warm-up", help="compile the models' kernels into the cache",
+                          description="Compile the kernels of the given models (default: all) into "
+                                      "numba's cache, so their first run starts at once.")
+    warm.add_argument("models", nargs="*", type=_model_type, metavar="MODEL",
+                      help=f"one of {', '.join(MODELS)} (default: all)")
+    warm.add_argument("--background", action="store_true", help="at low priority")
     return parser
+
+
+def _model_type(name: str) -> str:
+    if name not in MODELS:
+        raise argparse.ArgumentTypeError(f"unknown model {name!r} (one of {', '.join(MODELS)})")
+    return name
 
 
 def parse_settings(items: list[str]) -> dict[str, Any]:
@@ -224,6 +239,20 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> None:
     out.write((json.dumps(loaded.manifest, indent=2) if args.json else describe(loaded)) + "\n")
 
 
+def cmd_warm_up(args: argparse.Namespace, out: TextIO) -> None:
+    """Compile the requested models' kernels (all by default) and say how long it took."""
+    import os
+
+    from .warmup import warm_up
+
+    if args.background and hasattr(os, "nice"):
+        os.nice(10)
+    for model_type in args.models or list(MODELS):
+        started = time.perf_counter()
+        warm_up([model_type])
+        out.write(f"{model_type}: ready in {time.perf_counter() - started:.1f} s\n")
+
+
 def main(argv: list[str] | None = None, *, out: TextIO | None = None,
          movie_writer: Callable[..., Any] | None = None) -> int:
     """Entry point of ``canns-studio run|info``: returns the exit code (0 ok, 1 error).
@@ -235,7 +264,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
     try:
         args = build_parser().parse_args(argv)
         args.movie_writer = movie_writer
-        {"run": cmd_run, "info": cmd_info}[args.command](args, out)
+        {"run": cmd_run, "info": cmd_info, "warm-up": cmd_warm_up}[args.command](args, out)
     except (UsageError, CannsEngineError, OSError, ValueError) as exc:
         sys.stderr.write(f"canns-studio: error: {exc}\n")
         return 1

@@ -277,3 +277,20 @@ def test_a_model_is_compiled_in_the_background_when_first_shown(qtbot, monkeypat
     ctrl.set_simulation(Simulation(CANN2D(length=10), None, record="summary"))
     assert not ctrl.is_warming_up  # compiled already
     ctrl.shutdown()
+
+
+def test_a_failing_kernel_helper_is_reported_and_the_app_compiles_in_process(tmp_path, monkeypatch, caplog):
+    import logging
+    import sys
+
+    from app.controller import KERNELS, compile_kernels
+    from canns_engine import warmup
+
+    monkeypatch.setattr(warmup, "_stamp", lambda model: tmp_path / f"{model}.stamp")  # not cached
+    monkeypatch.setattr(warmup, "command", lambda models: [sys.executable, "-c", "import sys; sys.exit(3)"])
+    monkeypatch.setattr(SimulationController, "compiled", set())
+    with caplog.at_level(logging.WARNING, logger="canns_engine.warmup"):
+        compile_kernels(["CANN1D"], in_helpers=True)
+    assert "compiling CANN1D in a helper process failed (exit 3)" in caplog.text
+    assert SimulationController.compiled == {"CANN1D"}  # compiled (or loaded) here instead
+    assert warmup.is_cached("CANN1D") and not KERNELS.stopped
