@@ -41,7 +41,7 @@ from canns_engine import (
 )
 from canns_engine.models import check_step
 from canns_engine.params import validate_params
-from canns_engine.warmup import KernelCompiler, warm_up
+from canns_engine.warmup import WARMABLE, KernelCompiler, warm_up
 
 from .run_loop import RunLoop, RunState, WorkerGC
 from .workers import create_worker
@@ -276,7 +276,8 @@ class SimulationController(RunLoop):
         compiles them, on the calling thread)."""
         self.compile_in_helpers = False
         """Compile in helper processes (:data:`KERNELS`) rather than in the warm-up worker, and compile the
-        models not shown yet ahead of time, at low priority (the app does; tests need not)."""
+        models not shown yet (path integration last) ahead of time, at low priority (the app does; tests
+        need not)."""
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._pacer = Pacer(DEFAULT_SPEED)
         self._fast_forward = False
@@ -383,7 +384,7 @@ class SimulationController(RunLoop):
         self.warmup_changed.emit(True)
         WorkerGC.hold()
         if self.compile_in_helpers:
-            KERNELS.prefetch([t for t in MODELS if t not in wanted and t not in self.compiled])
+            KERNELS.prefetch([t for t in WARMABLE if t not in wanted and t not in self.compiled])
         self._warmup_worker = create_worker(
             compile_kernels, wanted, in_helpers=self.compile_in_helpers, _start_thread=True,
             _connect={"finished": self._on_warmup_finished, "errored": self._on_warmup_errored})

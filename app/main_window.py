@@ -548,7 +548,7 @@ class MainWindow(QMainWindow):
         self._open_in_background("Preparing path integration… (its first use compiles its kernels, which "
                                  "can take half a minute)",
                                  lambda sim, exc: self._navigation_built(manifest, path, sim, exc),
-                                 build_navigation, manifest)
+                                 build_navigation, manifest, in_helpers=self.controller.compile_in_helpers)
         return True
 
     def _navigation_built(self, manifest: dict[str, Any], path: Path, sim, exc: Exception | None) -> None:

@@ -112,14 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Compile the kernels of the given models (default: all) into "
                                       "numba's cache, so their first run starts at once.")
     warm.add_argument("models", nargs="*", type=_model_type, metavar="MODEL",
-                      help=f"one of {', '.join(MODELS)} (default: all)")
+                      help=f"one of {', '.join(MODELS)}, HierarchicalNetwork (default: all)")
     warm.add_argument("--background", action="store_true", help="at low priority")
     return parser
 
 
 def _model_type(name: str) -> str:
-    if name not in MODELS:
-        raise argparse.ArgumentTypeError(f"unknown model {name!r} (one of {', '.join(MODELS)})")
+    from .warmup import WARMABLE
+
+    if name not in WARMABLE:
+        raise argparse.ArgumentTypeError(f"unknown model {name!r} (one of {', '.join(WARMABLE)})")
     return name
 
 
@@ -243,11 +245,11 @@ def cmd_warm_up(args: argparse.Namespace, out: TextIO) -> None:
     """Compile the requested models' kernels (all by default) and say how long it took."""
     import os
 
-    from .warmup import warm_up
+    from .warmup import WARMABLE, warm_up
 
     if args.background and hasattr(os, "nice"):
         os.nice(10)
-    for model_type in args.models or list(MODELS):
+    for model_type in args.models or WARMABLE:
         started = time.perf_counter()
         warm_up([model_type])
         out.write(f"{model_type}: ready in {time.perf_counter() - started:.1f} s\n")

@@ -25,6 +25,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from . import _cache
 from .models import MODELS, make_model
 from .simulation import Simulation
@@ -51,25 +53,52 @@ def is_cached(model_type: str) -> bool:
     return _stamp(model_type).exists()
 
 
-def warm_up(model_types: Iterable[str] = tuple(MODELS)) -> None:
-    """Run each of ``model_types`` briefly in this process, so numba compiles its kernels (or loads them
-    from the cache), and stamp each one as cached.
+NAVIGATION = "HierarchicalNetwork"
+"""The path-integration network (:mod:`canns_engine.hierarchical`): its first build and run compile for
+half a minute."""
+WARMABLE = (*MODELS, NAVIGATION)
+"""Everything :func:`warm_up` can prepare, in the order the app prefetches it."""
 
-    Covers what a live session calls: steps with a moving stimulus, snapshots, a grid change.
-    """
+
+def _run_navigation_briefly() -> None:
+    """What the app calls on a path-integration experiment: build, anchor, frames in open and closed loop
+    (a small network: the compiled kernels do not depend on the sizes)."""
+    from .hierarchical import HierarchicalNetwork, OpenLoopNavigationTask
+    from .hierarchical.simulation import NavigationSimulation
+
+    net = HierarchicalNetwork(num_module=2, num_place=5)
+    sim = NavigationSimulation(net, OpenLoopNavigationTask(duration=1.0))
+    frames = sim.frames(2)
+    next(frames)
+    frames.send({"velocity": (0.1, 0.0)})
+    net.run(np.zeros((2, 2)), np.full((2, 2), 2.5), 0.0, decode=True)
+    _ = net.decoded_pos
+
+
+def _run_model_briefly(model_type: str) -> None:
+    """What a live session calls on a basic CANN: steps with a moving stimulus, snapshots, a grid change."""
+    cls = MODELS[model_type]
+    size = 12 if cls.ndim == 1 else 6
+    model = make_model(model_type, {cls.size_param: size})
+    positions = [0.0, 1.0] if cls.ndim == 1 else [[0.0, 0.0], [1.0, 1.0]]
+    task = make_task(model, {"type": f"SmoothTracking{cls.ndim}D", "Iext": positions,
+                             "duration": [0.2], "time_step": 0.05})
+    sim = Simulation(model, task, record="summary")
+    sim.step(2)
+    sim.snapshot()
+    sim.apply({cls.size_param: size + 2})  # the resampling path of a grid change
+    sim.step(1)
+    sim.snapshot()
+
+
+def warm_up(model_types: Iterable[str] = WARMABLE) -> None:
+    """Run each of ``model_types`` (names from :data:`WARMABLE`) briefly in this process, so numba compiles
+    its kernels (or loads them from the cache), and stamp each one as cached."""
     for model_type in model_types:
-        cls = MODELS[model_type]
-        size = 12 if cls.ndim == 1 else 6
-        model = make_model(model_type, {cls.size_param: size})
-        positions = [0.0, 1.0] if cls.ndim == 1 else [[0.0, 0.0], [1.0, 1.0]]
-        task = make_task(model, {"type": f"SmoothTracking{cls.ndim}D", "Iext": positions,
-                                 "duration": [0.2], "time_step": 0.05})
-        sim = Simulation(model, task, record="summary")
-        sim.step(2)
-        sim.snapshot()
-        sim.apply({cls.size_param: size + 2})  # the resampling path of a grid change
-        sim.step(1)
-        sim.snapshot()
+        if model_type == NAVIGATION:
+            _run_navigation_briefly()
+        else:
+            _run_model_briefly(model_type)
         with contextlib.suppress(OSError):  # a read-only cache only costs the next start a compile
             _stamp(model_type).touch()
 

@@ -26,7 +26,7 @@ from canns_engine.hierarchical import (
     OpenLoopNavigationTask,
 )
 
-from ..controller import DISPLAY_HZ, Pacer
+from ..controller import DISPLAY_HZ, KERNELS, Pacer
 from ..run_loop import RunLoop
 from .manifest import MODEL_TYPE
 from .worker import drain_updates, run_navigation, steps_per_frame
@@ -38,15 +38,24 @@ NAVIGATION_SPEEDS: tuple[float | None, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 
 DEFAULT_NAVIGATION_SPEED = 10.0
 
 
-def build_navigation(manifest: dict[str, Any]) -> NavigationSimulation:
+def build_navigation(manifest: dict[str, Any], *, in_helpers: bool = False) -> NavigationSimulation:
     """The simulation of a "HierarchicalNetwork" manifest: network from ``model.params``, the random walk
     from ``task`` (``OpenLoopNavigationTask``) or none (closed-loop driving only).
+
+    With ``in_helpers``, the network's kernels are first compiled in a helper process unless they are
+    cached (:data:`app.controller.KERNELS`; the first build otherwise compiles here for half a minute).
 
     Raises
     ------
     ConfigError
         For another model or task type, or invalid parameters (the engine names the parameter).
+    RuntimeError
+        When the helper processes were stopped meanwhile (the app is closing).
     """
+    if in_helpers:
+        KERNELS.ensure(MODEL_TYPE)
+        if KERNELS.stopped:
+            raise RuntimeError("the app is closing")
     model = manifest.get("model") or {}
     if model.get("type") != MODEL_TYPE:
         raise ConfigError(f"not a path-integration experiment: model type {model.get('type')!r}",

@@ -178,3 +178,23 @@ def test_screenshot(qtbot, opened, shots):
     assert path.stat().st_size > 10_000
     colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
     assert len(colours) > 50
+
+
+def test_the_app_builds_path_integration_after_its_kernels_are_cached(monkeypatch, tmp_path):
+    """In the app the network's kernels compile in a helper process first (the first build would compile
+    them on the building thread for half a minute); once the app is closing, nothing is built."""
+    from app.navigation import controller as nav
+    from canns_engine import warmup
+    from canns_engine.warmup import KernelCompiler
+
+    waited = []
+    compiler = KernelCompiler()
+    monkeypatch.setattr(compiler, "ensure", lambda model: waited.append(model) or True)
+    monkeypatch.setattr(nav, "KERNELS", compiler)
+    sim = nav.build_navigation(_manifest(), in_helpers=True)
+    assert waited == ["HierarchicalNetwork"]
+    assert sim.net.params.num_module == _manifest()["model"]["params"]["num_module"]
+    compiler.stop()
+    with pytest.raises(RuntimeError, match="closing"):
+        nav.build_navigation(_manifest(), in_helpers=True)
+    assert "HierarchicalNetwork" in warmup.WARMABLE

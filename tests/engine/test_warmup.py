@@ -86,4 +86,6 @@ def test_the_prefetcher_compiles_in_turn_and_ensure_joins_its_process(cold_cache
 
 def test_warm_up_command_names_a_bad_model(capsys):
     assert cli_main(["warm-up", "CANN3D"]) == 1
-    assert "unknown model 'CANN3D' (one of CANN1D, CANN1D_SFA, CANN2D, CANN2D_SFA)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown model 'CANN3D' (one of CANN1D, CANN1D_SFA, CANN2D, CANN2D_SFA, HierarchicalNetwork)" \
+        in err
