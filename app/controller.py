@@ -14,7 +14,8 @@ Threading contract (STYLE.md §12)
   it never stops the run.
 * "Pause" quits the worker and keeps the Simulation; "Run" starts a new worker on the same object.
 * Numba compiles the kernels in a worker at start-up (``warm_up``); until then every engine call is
-  queued, so the window never freezes on a first compile.
+  queued, so the window never freezes on a first compile. In the app that worker only waits while helper
+  processes (:data:`KERNELS`) compile into numba's cache, then loads the result.
 """
 
 from __future__ import annotations

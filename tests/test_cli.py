@@ -1,4 +1,4 @@
-"""The `canns-studio` command line, end to end in subprocesses: run, info, errors, --version."""
+"""The `canns-studio` command line, end to end in subprocesses: run, info, warm-up, errors, --version."""
 
 import json
 import os
@@ -120,3 +120,17 @@ def test_engine_cli_alone_refuses_a_movie_clearly(preset, tmp_path, capsys):
     assert code == 1
     assert "--movie needs the app's renderer" in capsys.readouterr().err
     assert not (tmp_path / "m.mp4").exists()
+
+
+def test_warm_up_is_headless_and_is_what_a_frozen_app_runs_in_its_helpers(monkeypatch):
+    """``canns-studio warm-up MODEL`` compiles (or loads) the model's kernels without importing Qt; a
+    bundle starts its helpers as ``<bundle executable> warm-up MODEL``, which the same dispatcher runs."""
+    from canns_engine import warmup
+
+    code = ("import sys, app.cli; rc = app.cli.main(['warm-up', 'CANN1D']); "
+            "assert not any(m.split('.')[0] in ('PySide6', 'pyqtgraph') for m in sys.modules); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("CANN1D: ready in ")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert warmup.command(["CANN2D"]) == [sys.executable, "warm-up", "CANN2D"]
