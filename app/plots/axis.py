@@ -167,9 +167,10 @@ class LeanAxisItem(pg.AxisItem):
 
         tick_positions: list[list[float | None]] = []
         tick_specs: list[tuple[QPen, list[QLineF]]] = []
+        base_pen = self.tickPen()
         for i, (_, ticks) in enumerate(tick_levels):
             tick_length = style["tickLength"] / (i * 0.5 + 1.0)
-            pen = self._level_pen(i)
+            pen = self._level_pen(base_pen, i)
             end = tick_stop + tick_length * tick_dir
             positions: list[float | None] = []
             lines = []
@@ -267,9 +268,9 @@ class LeanAxisItem(pg.AxisItem):
             self._updateMaxTextSize(last_text_size2)
         return axis_spec, tick_specs, text_specs
 
-    def _level_pen(self, level: int) -> QPen:
-        """The tick pen of a tick level (pyqtgraph's alpha for the level), remembered per tick pen."""
-        base_pen = self.tickPen()
+    def _level_pen(self, base_pen: QPen, level: int) -> QPen:
+        """The pen of a tick level: ``base_pen`` (the tick pen) with pyqtgraph's alpha for the level,
+        remembered until the tick pen changes."""
         if base_pen != self._pens_of:
             self._pens_of, self._level_pens = base_pen, {}
         pen = self._level_pens.get(level)
