@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench bundle bundle-check desktop-install clean
+.PHONY: run test lint bench screenshots bundle bundle-check desktop-install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CANN Studio needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The user guide's screenshots, taken again from the real app (offscreen, ~1 min): docs/screenshots.py.
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
 
 # The double-click app (packaging/README.md): PyInstaller comes from the `packaging` extra, installed on demand.
 PACKAGING_STAMP := $(VENV)/.packaging-installed
