@@ -79,6 +79,22 @@ def _writable(folder: Path) -> bool:
     return True
 
 
+def use_large_offscreen_screen(width: int = 1920, height: int = 1200) -> None:
+    """Give Qt's offscreen platform (the default here when no platform is set) a ``width`` × ``height``
+    screen instead of its 800 × 600, so a 1400 × 900 main window keeps its size (tests, screenshots).
+    Call it before the QApplication exists; another platform is left alone."""
+    import json
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if os.environ["QT_QPA_PLATFORM"] != "offscreen":
+        return
+    config = Path(tempfile.gettempdir()) / f"canns-studio-offscreen-{width}x{height}.json"
+    config.write_text(json.dumps({"screens": [{"name": "offscreen", "x": 0, "y": 0, "width": width,
+                                               "height": height, "logicalDpi": 96, "logicalBaseDpi": 96,
+                                               "dpr": 1}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
 def configure_numba_cache() -> Path:
     """Set ``NUMBA_CACHE_DIR`` to a writable per-user folder (unless it already names one); return it.
 

@@ -11,7 +11,6 @@ Only the shots that follow a preset's run are made here. The panels (``parameter
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -46,14 +45,6 @@ SHOTS = (
     Shot("tracking-2d.png", "tracking_2d.json", speed=20, until=77.3),
     Shot("sfa-travelling-wave.png", "sfa_travelling_wave.json", speed=50, until=200.0),
 )
-
-
-def _offscreen_with_a_large_screen() -> None:
-    """Qt's offscreen platform with a 1920 × 1200 screen (its default 800 × 600 would shrink the window)."""
-    config = Path(tempfile.gettempdir()) / "canns-studio-screenshots-screen.json"
-    config.write_text(json.dumps({"screens": [{"name": "shots", "x": 0, "y": 0, "width": 1920, "height": 1200,
-                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
 def _wait(ms: int) -> None:
@@ -115,8 +106,11 @@ def main(names: list[str]) -> int:
         print(f"unknown screenshot(s): {', '.join(sorted(unknown))}; known: "
               f"{', '.join(shot.name for shot in SHOTS)}", file=sys.stderr)
         return 1
-    _offscreen_with_a_large_screen()
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
     sys.path.insert(0, str(ROOT))
+    from app.startup import use_large_offscreen_screen
+
+    use_large_offscreen_screen()
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 

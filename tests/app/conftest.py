@@ -3,29 +3,19 @@ settings in a temporary folder, and a main window that has finished compiling it
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from app.startup import use_large_offscreen_screen
+
 SHOTS = Path(os.environ.get("CANNS_STUDIO_SHOTS", Path(tempfile.gettempdir()) / "shots"))
 """Where the screenshot tests save their PNGs (look at them!)."""
 
 
-def _large_offscreen_screen() -> None:
-    """The offscreen platform's screen is 800×600 unless configured; give it 1920×1200."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    if os.environ["QT_QPA_PLATFORM"] != "offscreen":
-        return
-    config = Path(tempfile.gettempdir()) / "canns-studio-offscreen-screen.json"
-    config.write_text(json.dumps({"screens": [{"name": "test", "x": 0, "y": 0, "width": 1920, "height": 1200,
-                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
-
-
-_large_offscreen_screen()
+use_large_offscreen_screen()  # before any QApplication: the 1400×900 window keeps its size
 
 
 @pytest.fixture
