@@ -5,7 +5,9 @@ default endpoint-included grid and on the ``endpoint=False`` ring, one row gives
 
 * our steps/s with the float32 recurrent product (median of ``ROUNDS`` runs, each followed by one run
   of every canns mode, so both engines are timed under the same load; compilation excluded, reported
-  in the ``compile`` table) and its accuracy: the max deviation of ``u`` from a float64 dense
+  in the ``compile`` table), on two threads where the engine cuts the network in two (rings of ≥ 2 047
+  neurons, sheets of ≥ 31 × 31: :mod:`canns_engine.parts`; the same numbers as on one thread) and
+  also on one thread, and its accuracy: the max deviation of ``u`` from a float64 dense
   numpy reference over the first ``ref_steps`` steps of the same task, relative to the largest ``|u|``
   ("dev"), and from our float64 product (itself within ~1e-14 of the dense reference) over the *whole*
   task, every tenth step ("dev run");
@@ -46,6 +48,7 @@ import numpy as np
 
 from canns_engine import SmoothTracking1D, SmoothTracking2D, make_model, simulate
 from canns_engine.connectivity import gaussian, peak_weight, stimulus_profile, wrap
+from canns_engine.parts import slot_bounds
 
 DT = 0.05
 STEPS = 10_000
@@ -148,12 +151,17 @@ def _deviation(u: np.ndarray, ref: np.ndarray) -> float:
 
 
 # -- our engine -------------------------------------------------------------------------------------
-def _seconds(model, task) -> float:
+def _seconds(model, task, threads: int = 1) -> float:
     """Wall time of one run of ``task`` from the model's initial state, nothing recorded."""
     model.init_state()
     t0 = time.perf_counter()
-    simulate(model, task, record="none")
+    simulate(model, task, record="none", threads=threads)
     return time.perf_counter() - t0
+
+
+def _threads(model) -> int:
+    """2 where the engine cuts the network in two (then a second thread can take one part), else 1."""
+    return 2 if len(slot_bounds(model.kernel.table.shape[1], sheet=model.ndim == 2)) > 2 else 1
 
 
 def _ours(cfg: Config, endpoint: bool, repeats: int, precision: str = "float32") -> float:
@@ -228,17 +236,19 @@ class CannsRunner:
 
 
 def _interleaved(runner: CannsRunner | None, cfg: Config, endpoint: bool, ref: np.ndarray, workdir: Path,
-                 quick: bool) -> tuple[float, dict[str, dict] | None]:
-    """Our median steps/s and each canns mode's (with accuracy and note), timed in alternation.
+                 quick: bool) -> tuple[dict[int, float], dict[str, dict] | None]:
+    """Our median steps/s per thread count (1, and 2 where the network is cut) and each canns mode's
+    (with accuracy and note), timed in alternation.
 
     Every engine is prepared first (compiled, accuracy run saved); then ``ROUNDS`` rounds each time one
-    run of ours and one of every canns mode. The speed of this shared machine drifts by up to 1.5× over
-    tens of seconds; timed in alternation, both engines see the same drift, so the ratios hold even when
-    the absolute numbers move.
+    run of ours (on each thread count) and one of every canns mode. The speed of this shared machine
+    drifts by up to 1.5× over tens of seconds; timed in alternation, both engines see the same drift, so
+    the ratios hold even when the absolute numbers move.
     """
     model = _model(cfg, endpoint)
     task = _task(model, cfg)
     simulate(model, task, record="none")  # compiles or loads the kernel
+    thread_counts = sorted({1, _threads(model)})
     iext, duration = _path(cfg)
     canns, ready = {}, []
     for mode in CANNS_MODES if runner else ():
@@ -254,9 +264,10 @@ def _interleaved(runner: CannsRunner | None, cfg: Config, endpoint: bool, ref: n
                        "inputs": res.get("inputs_s_per_step")}
         if res.get("ready"):
             ready.append((mode, key))
-    seconds = []
+    seconds = {threads: [] for threads in thread_counts}
     for _ in range(ROUNDS):
-        seconds.append(_seconds(model, task))
+        for threads in thread_counts:
+            seconds[threads].append(_seconds(model, task, threads))
         for mode, key in ready:
             canns[mode]["rates"] += runner.run({"op": "time", "key": key}).get("steps_per_s", [])
     if runner:
@@ -264,14 +275,18 @@ def _interleaved(runner: CannsRunner | None, cfg: Config, endpoint: bool, ref: n
     for res in canns.values():
         rates = res.pop("rates")
         res["rate"] = statistics.median(rates) if rates else None
-    return task.total_steps / statistics.median(seconds), canns if runner else None
+    ours = {threads: task.total_steps / statistics.median(s) for threads, s in seconds.items()}
+    return ours, canns if runner else None
 
 
 # -- the comparison table ---------------------------------------------------------------------------
-def _comparison_row(cfg: Config, endpoint: bool, ours: float, dev: float, dev_run: float, ours64: float,
-                    canns: dict[str, dict] | None) -> dict:
+def _comparison_row(cfg: Config, endpoint: bool, rates: dict[int, float], dev: float, dev_run: float,
+                    ours64: float, canns: dict[str, dict] | None) -> dict:
+    threads = max(rates)
+    ours = rates[threads]
     row = {"config": cfg.name, "grid": "endpoint" if endpoint else "ring", "steps": cfg.steps,
-           "ours steps/s": ours, "ours dev": dev, "ours dev run": dev_run, "ours f64 steps/s": ours64}
+           "ours steps/s": ours, "ours threads": threads, "ours 1 thread steps/s": rates[1],
+           "ours dev": dev, "ours dev run": dev_run, "ours f64 steps/s": ours64}
     notes = []
     if canns is not None:
         for mode, res in canns.items():
@@ -283,6 +298,7 @@ def _comparison_row(cfg: Config, endpoint: bool, ours: float, dev: float, dev_ru
         row["× exact"] = ours / max(exact) if exact else None
         fast, inputs = canns["fast"]["rate"], canns["fast"]["inputs"]
         row["× fast"] = ours / fast if fast else None
+        row["× fast 1 thread"] = rates[1] / fast if fast else None
         # canns' timed loop reads inputs built beforehand; ours builds them as it goes (not a target)
         row["canns inputs µs/step"] = inputs * 1e6 if inputs is not None else None
         row["× fast with inputs"] = ours * (1.0 / fast + inputs) if fast and inputs is not None else None
@@ -466,13 +482,14 @@ def run(quick: bool = False) -> list[dict]:
                 for endpoint in (True, False):
                     model = _model(cfg, endpoint)
                     ref = reference(model, _task(model, cfg), cfg.ref_steps)
-                    ours, canns = _interleaved(runner, cfg, endpoint, ref, workdir, quick)
+                    rates, canns = _interleaved(runner, cfg, endpoint, ref, workdir, quick)
                     ours64 = _ours(cfg, endpoint, REPEATS, "float64")
                     dev = _our_accuracy(cfg, endpoint, ref)
                     dev_run = _our_run_deviation(cfg, endpoint)
-                    row = _comparison_row(cfg, endpoint, ours, dev, dev_run, ours64, canns)
+                    row = _comparison_row(cfg, endpoint, rates, dev, dev_run, ours64, canns)
                     rows.append(row)
-                    print(f"  {cfg.name} {row['grid']}: ours {ours:,.0f} steps/s, {row['pass']}", flush=True)
+                    print(f"  {cfg.name} {row['grid']}: ours {row['ours steps/s']:,.0f} steps/s "
+                          f"({row['ours threads']} thread(s)), {row['pass']}", flush=True)
                     for mode, res in (canns or {}).items():
                         if res["rate"] and (mode, endpoint) in PLOTTED and not cfg.model.endswith("SFA"):
                             label = f"canns {mode}, {'sheet' if cfg.two_d else 'ring'} ({row['grid']} grid)"

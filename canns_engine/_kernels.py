@@ -54,6 +54,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._sync import barrier
 from .analysis import summarize_1d, summarize_2d, wrap_scalar
 
 FASTMATH = {"reassoc", "contract"}
@@ -146,12 +147,14 @@ def _profile(pos, z_min, z_range, period, c, gauss, fine, out):
 
 @part
 def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise,
-                dt_tau, dt_tau_v, m, sfa, cy, sy, drive, ext, even, odd, proj, zero):
-    """One step of every row of ``u`` (a ring is one row), given the rows' mode coefficients.
+                dt_tau, dt_tau_v, m, sfa, s_lo, s_hi, cy, sy, drive, ext, even, odd, proj, zero):
+    """One step of the neurons in slots ``s_lo … s_hi - 1`` of every row of ``u`` (a ring is one row),
+    given the rows' mode coefficients.
 
     ``table`` holds the cosine rows, then the sine rows. Row ``i``'s recurrent input is
-    ``Σ_q coef[q, i] φ_q``. Writes the projections of the new ``u²`` of each row to ``proj[:, i]`` and
-    returns ``Σ u²``. The external input of neuron ``(i, j)`` is ``row_amp[i] · prof[j] + noise[i, j]``.
+    ``Σ_q coef[q, i] φ_q``. Writes the projections of those neurons' new ``u²`` of each row to
+    ``proj[:, i]`` and returns their ``Σ u²``. The external input of neuron ``(i, j)`` is
+    ``row_amp[i] · prof[j] + noise[i, j]``.
 
     Slots are done a block at a time in short, simple loops (each vectorises): synthesise the cosine
     and sine parts per slot; step the neurons ``s`` (input cos + sin), then their partners
@@ -168,7 +171,7 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     then differed from the recording in the last bit.
     """
     rows, num = u.shape
-    width, slots = table.shape
+    width = table.shape[0]
     pairs_end = (period + 1) // 2  # slots 1 … pairs_end - 1 hold two distinct neurons
     dup = num > period  # canns' grid: neuron `period` duplicates neuron 0
     back = np.uint64(period)
@@ -183,8 +186,8 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
             amp = 1.0
         for q in range(width):
             proj[q, i] = 0.0
-        for s0 in range(0, slots, SLOT_BLOCK):
-            s1 = min(s0 + SLOT_BLOCK, slots)
+        for s0 in range(s_lo, s_hi, SLOT_BLOCK):
+            s1 = min(s0 + SLOT_BLOCK, s_hi)
             lo = np.uint64(s0)
             hi = np.uint64(s1)
             p_lo = max(s0, 1)
@@ -267,8 +270,9 @@ def _combine(weights, mat, out):
 
 @part
 def _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise, dt_tau, dt_tau_v,
-                m, sfa, c_row, s_row, drive, drive2, ev, od, proj, zero):
-    """One step of a sheet with the row modes on the outside: every inner loop runs along a whole row.
+                m, sfa, s_lo, s_hi, c_row, s_row, drive, drive2, ev, od, proj, zero):
+    """One step of the rows in the slots ``s_lo … s_hi - 1`` of a sheet (``s_lo`` a multiple of four),
+    with the row modes on the outside: every inner loop runs along a whole row.
 
     ``coef[q, j]`` holds the recurrent input in row mode ``q`` for column ``j`` (``Σ_q φ_q(i) coef[q, j]``
     is the input of neuron ``(i, j)``). For every slot ``s`` of the rows: synthesise the cosine and sine
@@ -281,7 +285,7 @@ def _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     long instead of ``L/2`` (short loops do not vectorise well).
     """
     rows, num = u.shape
-    width, slots = table.shape
+    width = table.shape[0]
     pairs_end = (period + 1) // 2
     dup = rows > period
     n = np.uint64(num)
@@ -289,7 +293,7 @@ def _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     for q in range(width):
         for j in range(n):
             proj[q, j] = zero
-    for s in range(slots):
+    for s in range(s_lo, s_hi):
         _combine(table[:n_cos, s], coef[:n_cos], c_row)  # synthesis: cosine part, then sine part
         _combine(table[n_cos:, s], coef[n_cos:], s_row)
         partner = period - s if 1 <= s < pairs_end else (period if s == 0 and dup else -1)
@@ -330,7 +334,7 @@ def _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
             for j in range(n):
                 evk[j] = drive[j]
                 odk[j] = zero
-        if k == 3 or s == slots - 1:  # projection of the group: four slots a sweep, every mode
+        if k == 3 or s == s_hi - 1:  # projection of the group: four slots a sweep, every mode
             g0 = s - k
             for rest in range(k + 1, 4):  # a short last group: its missing rows count zero
                 for j in range(n):
@@ -367,8 +371,9 @@ def _fold(x, period, even, odd):
 
 
 @part
-def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, even, odd, cy, sy, col, zero):
-    """Per-row coefficients of ``gain · K U² K`` from the per-row projections of ``U²`` (a sheet).
+def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, q_lo, q_hi, even, odd, cy, sy, col, zero):
+    """Per-row coefficients of ``gain · K U² K`` from the per-row projections of ``U²`` (a sheet), for
+    the column modes ``q_lo … q_hi - 1``.
 
     ``proj[q, i]`` is row ``i``'s projection on column mode ``q`` and ``weight`` the mode weights. For
     every column mode: fold the row pairs, project along the rows with the same table, scale by both
@@ -377,7 +382,7 @@ def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, even, odd, cy, 
     width, slots = table.shape
     rows = proj.shape[1]
     back = np.uint64(period)
-    for q in range(width):
+    for q in range(q_lo, q_hi):
         _fold(proj[q], period, even, odd)
         for p in range(0, width, 4):  # project along the rows, four modes a sweep
             x = even if p < n_cos else odd
@@ -411,17 +416,17 @@ def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, even, odd, cy, 
 
 
 @part
-def _sheet_dense(proj, coef, dense, weight, gain, scaled):
+def _sheet_dense(proj, coef, dense, weight, gain, q_lo, q_hi, scaled):
     """Per-row coefficients of ``gain · K U² K`` from the per-row projections of ``U²``, for a small sheet.
 
     The same map as :func:`_sheet_modes`, applied as the dense matrix ``dense`` of the modal kernel along
-    the rows: ``coef[q, :] = gain · weight[q] · dense · proj[q, :]`` (``dense`` is symmetric). On a sheet of
-    a few dozen neurons per axis this costs more multiplications than the modal route but runs in long,
-    vectorised loops, where the modal route is mostly loop overhead (its loops are ``L/2`` long).
+    the rows: ``coef[q, :] = gain · weight[q] · dense · proj[q, :]`` (``dense`` is symmetric), for the
+    column modes ``q_lo … q_hi - 1``. On a sheet of a few dozen neurons per axis this costs more
+    multiplications than the modal route but runs in long, vectorised loops, where the modal route is
+    mostly loop overhead (its loops are ``L/2`` long).
     """
-    width, rows = proj.shape
-    n = np.uint64(rows)
-    for q in range(width):
+    n = np.uint64(proj.shape[1])
+    for q in range(q_lo, q_hi):
         scale = gain * weight[q]
         for j in range(n):  # in the product's precision, so the loop below stays in it
             scaled[j] = proj[q, j] * scale
@@ -476,7 +481,8 @@ def state_copies(u, v, inp, x, k, sfa):
 @kernel
 def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m, sfa,
         z_min, z_range, a, stim_pos, stim_amp, noise, step0, rec_every,
-        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet):
+        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet,
+        bounds, me, sync, proj_parts, s2_parts, shared_coef):
     """Advance a ring (``u`` of shape ``(1, num)``) or a sheet (``(L, L)``) by ``len(stim_amp)`` steps.
 
     ``sheet`` is ``None`` for a ring and ``True`` for a sheet: numba compiles one version per geometry and
@@ -486,17 +492,32 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     ``stim_pos`` has one column per dimension; ``noise`` is empty or holds one input array per step
     (added to the stimulus). Neuron ``(i, j)`` of a sheet sits at ``(x[j], x[i])`` and its input is the
     product of two 1D bumps. Returns ``(recorded, bad)``: the number of rows written to the outputs and
-    the index (within the chunk) of the first step whose state was non-finite, or -1.
+    the index (within the chunk) of the first step whose state was non-finite, or -1 (-2: the partner
+    thread aborted).
+
+    The slots are cut into *parts* at ``bounds`` (``[0, slots]`` or ``[0, b, slots]``). Each part's
+    projections and ``Σ u²`` go to its own row of ``proj_parts`` and ``s2_parts`` (two buffers, used in
+    turn from step to step), and are then added up in part order; so a network cut into two parts gives
+    the same numbers whether one thread does both parts (``me = -1``) or two threads do one each
+    (``me = 0`` and ``me = 1``, sharing ``u``, ``v``, ``proj_parts``, ``s2_parts`` and the barrier
+    counters ``sync``). Thread 0 alone writes ``r``, ``inp`` and the recording; barriers keep thread 1
+    off the state while thread 0 reads all of it (the rate before the last step, a recorded step). On a
+    sheet the two threads also share the coefficients (``shared_coef``): each computes half of the column
+    modes, and a second barrier per step waits for both halves.
     """
     rows, num = u.shape
     width, slots = table.shape
     c_inp = 0.25 / (a * a)
     spacing = z_range / period
     has_noise = noise.shape[0] > 0
+    parts = bounds.shape[0] - 1
+    threaded = me >= 0
+    lead = me <= 0  # the thread that writes r, inp and the recording
     # scratch, allocated once per chunk
     # the recurrent product runs in the table's precision (float32 or float64), the state in float64
-    proj = np.empty((width, rows), table.dtype)  # projections of each row's u² on the modes (mode-major)
-    coef = np.empty((width, rows), table.dtype)  # each row's recurrent input in the modes
+    proj = np.empty((width, rows), table.dtype)  # projections of u² on the modes (mode-major), all parts
+    # each row's recurrent input in the modes (a sheet on two threads: one array for both)
+    coef = shared_coef if threaded and sheet is not None else np.empty((width, rows), table.dtype)
     zero = np.zeros(1, table.dtype)[0]  # the start of a sum in the table's precision
     no_noise = np.empty((0, 0))  # the noise argument of the parts when there is none (never read)
     row = np.empty(out_sum.shape[1])  # a recorded step's summary, before it is stored in out_sum
@@ -533,15 +554,21 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     steps = stim_amp.shape[0]
     recorded = 0
     s2 = 0.0
+    met = 0  # barriers passed
     for step in range(-1, steps):  # step -1: a pass with dt = 0 leaves the state as it is and gives the
         if step >= 0:              # projections and Σu² of the starting state
             if not math.isfinite(s2):
                 return recorded, step
             norm = 1.0 / (1.0 + k * s2)
             if step == steps - 1:  # the model keeps the rate of the state the last step started from
-                for i in range(rows):
-                    for j in range(num):
-                        r[i, j] = u[i, j] * u[i, j] * norm
+                if lead:
+                    for i in range(rows):
+                        for j in range(num):
+                            r[i, j] = u[i, j] * u[i, j] * norm
+                if threaded:  # the other thread may step only once r is taken
+                    met += 1
+                    if not barrier(sync, me, met):
+                        return recorded, -2
             amp = stim_amp[step]
             for axis in range(1 if sheet is None else 2):
                 pos = stim_pos[step, axis]
@@ -554,25 +581,56 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
             if sheet is None:
                 for q in range(width):
                     coef[q, 0] = proj[q, 0] * gain * norm * weight[q]
-            elif dense.shape[0] > 0:  # a small sheet (c_row as scratch: the row pass refills it)
-                _sheet_dense(proj, coef, dense, weight, gain * norm, c_row)
-            else:
-                _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, even, odd, cy, sy, col,
-                             zero)
+            else:  # two threads share the sheet's coefficients and compute half the modes each
+                q_lo = 0 if me <= 0 else width // 2
+                q_hi = width if me < 0 else (width // 2 if me == 0 else width)
+                if dense.shape[0] > 0:  # a small sheet (c_row as scratch: the row pass refills it)
+                    _sheet_dense(proj, coef, dense, weight, gain * norm, q_lo, q_hi, c_row)
+                else:
+                    _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, q_lo, q_hi, even,
+                                 odd, cy, sy, col, zero)
+                if threaded:  # both halves of the coefficients written
+                    met += 1
+                    if not barrier(sync, me, met):
+                        return recorded, -2
         live = step >= 0
-        if sheet is None:
-            s2 = _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof_x,
-                             noise[max(step, 0)] if has_noise else no_noise, has_noise,
-                             dt_tau if live else 0.0, dt_tau_v if live else 0.0, m, sfa, cy, sy, drive, ext,
-                             even, odd, proj, zero)
-        else:
-            s2 = _sheet_rows(u, v, coef, table, n_cos, period, row_amp, prof_x,
-                             noise[max(step, 0)] if has_noise else no_noise, has_noise,
-                             dt_tau if live else 0.0, dt_tau_v if live else 0.0, m, sfa, c_row, s_row, drive,
-                             drive2, ev, od, proj, zero)
+        buf = (step + 1) % 2  # this step's buffer of part results
+        for p in range(0 if not threaded else me, parts if not threaded else me + 1):
+            s_lo, s_hi = bounds[p], bounds[p + 1]
+            if sheet is None:
+                s2_parts[buf, p, 0] = _sheet_pass(
+                    u, v, coef, table, n_cos, period, row_amp, prof_x,
+                    noise[max(step, 0)] if has_noise else no_noise, has_noise, dt_tau if live else 0.0,
+                    dt_tau_v if live else 0.0, m, sfa, s_lo, s_hi, cy, sy, drive, ext, even, odd,
+                    proj_parts[buf, p], zero)
+            else:
+                s2_parts[buf, p, 0] = _sheet_rows(
+                    u, v, coef, table, n_cos, period, row_amp, prof_x,
+                    noise[max(step, 0)] if has_noise else no_noise, has_noise, dt_tau if live else 0.0,
+                    dt_tau_v if live else 0.0, m, sfa, s_lo, s_hi, c_row, s_row, drive, drive2, ev, od,
+                    proj_parts[buf, p], zero)
+        if threaded:  # both parts done
+            met += 1
+            if not barrier(sync, me, met):
+                return recorded, -2
+        s2 = s2_parts[buf, 0, 0]
+        for q in range(width):
+            for j in range(proj.shape[1]):
+                proj[q, j] = proj_parts[buf, 0, q, j]
+        for p in range(1, parts):
+            s2 += s2_parts[buf, p, 0]
+            for q in range(width):
+                for j in range(proj.shape[1]):
+                    proj[q, j] += proj_parts[buf, p, q, j]
         if not live:
             continue
         recording = (step0 + step + 1) % rec_every == 0
+        if not lead:
+            if recording and step < steps - 1:  # wait while thread 0 reads the state
+                met += 1
+                if not barrier(sync, me, met):
+                    return recorded, -2
+            continue
         if step == steps - 1 or (recording and out_u.shape[0] > 0):
             _fill_input(inp, row_amp, prof_x, noise[step] if has_noise else no_noise, has_noise)
         if recording:
@@ -590,5 +648,9 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
             for f in range(row.shape[0]):  # into the recording's precision (float32)
                 out_sum[recorded, f] = row[f]
             recorded += 1
+            if threaded and step < steps - 1:
+                met += 1
+                if not barrier(sync, me, met):
+                    return recorded, -2
     return recorded, -1
 

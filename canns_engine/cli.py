@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--record", choices=RECORD_MODES, help="what to record (default: the manifest's; "
                                                               "'full' when --movie or --activity-csv)")
     run.add_argument("--record-every", type=int, help="keep every n-th step")
+    run.add_argument("--threads", type=int, choices=(1, 2), default=1,
+                     help="2: step a large network (a ring of ≥ 2047 neurons, a sheet of ≥ 31 × 31) on two "
+                          "cores; the numbers are the same as with 1 (default 1)")
     run.add_argument("--max-memory", type=float, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
                      help="recording memory budget; beyond it rows stream to a temporary file")
     run.add_argument("--out", type=Path, help="write the result as a .canns session")
@@ -191,7 +194,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> None:
         raise UsageError(f"--max-memory must be > 0, got {args.max_memory}")
     loaded = open_experiment(args.file, states=False)
     manifest = apply_settings(loaded.manifest, parse_settings(args.set))
-    overrides: dict[str, Any] = {"max_bytes": int(args.max_memory * 2**20)}
+    overrides: dict[str, Any] = {"max_bytes": int(args.max_memory * 2**20), "threads": args.threads}
     if args.record or args.movie or args.activity_csv:
         overrides["record"] = args.record or "full"
     if args.record_every is not None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, parts
 from .analysis import SUMMARY_FIELDS_1D, SUMMARY_FIELDS_2D, summarize_1d, summarize_2d
 from .errors import ConfigError, NumericalInstabilityError
 from .models import BaseCANN, check_step
@@ -91,6 +91,11 @@ class Simulation:
         Stop with an error before the in-memory recording exceeds this size.
     loop : bool
         Repeat the protocol forever instead of finishing after ``task.total_steps``.
+    threads : {1, 2}
+        Threads that step the network. With 2, a large network (a ring of ≥ 2 047 neurons, a sheet of
+        ≥ 31 × 31) is stepped in two halves on two cores, meeting once per step; smaller networks use
+        one thread either way. The numbers are the same for 1 and 2 (:mod:`canns_engine.parts`). Use 2
+        for headless runs on a machine with a free core, not next to a GUI that needs it.
 
     Examples
     --------
@@ -107,15 +112,18 @@ class Simulation:
 
     def __init__(self, model: BaseCANN, task: Task | None = None, *, seed: int | None = None,
                  record: str = "full", record_every: int = 1, max_bytes: int | None = None,
-                 loop: bool = False) -> None:
+                 loop: bool = False, threads: int = 1) -> None:
         if not isinstance(model, BaseCANN):
             raise ConfigError(f"model must be a canns_engine model, got {type(model).__name__}",
                               param="model")
         if task is not None and task.cann_instance is not model:
             raise ConfigError("the task was created for another model instance", param="task")
+        if isinstance(threads, bool) or threads not in (1, 2):
+            raise ConfigError(f"threads must be 1 or 2, got {threads!r}", param="threads")
         self.model = model
         self.task = task
         self.loop = loop
+        self.threads = threads
         self.seed = seed if seed is not None else (task.seed if task is not None else None)
         self._record_args = {"record": record, "record_every": record_every,
                              "max_bytes": max_bytes}
@@ -347,7 +355,7 @@ class Simulation:
             return a.reshape(*a.shape[: a.ndim - model.ndim], *grid)
 
         p, dec, kern = model.params, model.decoder, model.kernel
-        recorded, bad = _kernels.run(
+        args = (
             *(sheet(a) for a in (model.u, model.v, model.r, model.inp)),
             kern.table, kern.dense, kern.n_cos, kern.weight, kern.period, model.peak_weight,
             p["k"], model.dt / p["tau"], model.dt / p.get("tau_v", 1.0), p.get("m", 0.0), model.sfa,
@@ -355,6 +363,8 @@ class Simulation:
             self.step_index, every, *(sheet(a) for a in (out_u, out_v, out_inp)), out_sum,
             dec.cos, dec.sin, dec.weight, model.x, model.dx, None if model.ndim == 1 else True,
         )
+        bounds = parts.slot_bounds(kern.table.shape[1], sheet=model.ndim == 2)
+        recorded, bad = parts.run(args, bounds, kern.table.shape[0], grid[0], kern.table.dtype, self.threads)
         done = n if bad < 0 else bad
         if done:
             last = done - 1
@@ -482,12 +492,13 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
 
 def simulate(model: BaseCANN, task: Task, *, seed: int | None = None, record: str = "full",
              record_every: int = 1, max_bytes: int | None = None,
-             progress: ProgressCallback | None = None) -> Recording:
+             progress: ProgressCallback | None = None, threads: int = 1) -> Recording:
     """Run ``task`` on ``model`` in compiled code and return the :class:`Recording`.
 
     The model integrates with the task's ``time_step`` and starts from its current state (as a canns
     ``for_loop`` does). ``record="summary"`` keeps only the per-step summaries (memory independent
-    of the number of neurons); ``record_every`` keeps every n-th step.
+    of the number of neurons); ``record_every`` keeps every n-th step; ``threads=2`` steps a large
+    network on two cores (see :class:`Simulation`).
 
     Examples
     --------
@@ -500,7 +511,7 @@ def simulate(model: BaseCANN, task: Task, *, seed: int | None = None, record: st
     """
     check_step(model.dt, model.tau, model.params.get("tau_v"))
     sim = Simulation(model, task, seed=seed, record=record, record_every=record_every,
-                     max_bytes=max_bytes)
+                     max_bytes=max_bytes, threads=threads)
     return sim.run(progress=progress)
 
 

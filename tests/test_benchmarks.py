@@ -25,12 +25,24 @@ def test_engine_benchmark_times_ours_and_checks_accuracy_without_canns(tmp_path)
     cfg = Config("CANN1D", 64, steps=400, ref_steps=50)
     model = _model(cfg, endpoint=True)
     ref = reference(model, _task(model, cfg), cfg.ref_steps)
-    rate, canns = _interleaved(None, cfg, True, ref, tmp_path, quick=True)
-    assert rate > 0 and canns is None
+    rates, canns = _interleaved(None, cfg, True, ref, tmp_path, quick=True)
+    assert list(rates) == [1] and rates[1] > 0 and canns is None  # too small to be cut in two
     dev = _our_accuracy(cfg, True, ref)
     assert dev < 1e-6  # the float32 product against the float64 dense reference
-    row = _comparison_row(cfg, True, rate, dev, 0.0, rate, None)
+    row = _comparison_row(cfg, True, rates, dev, 0.0, rates[1], None)
     assert row["pass"] == "yes"  # without canns only the accuracy targets apply
+    assert row["ours threads"] == 1 and row["ours steps/s"] == row["ours 1 thread steps/s"]
+
+
+def test_engine_benchmark_times_a_large_network_on_one_and_on_two_threads(tmp_path):
+    cfg = Config("CANN1D", 2048, steps=300, ref_steps=20)
+    model = _model(cfg, endpoint=True)
+    ref = reference(model, _task(model, cfg), cfg.ref_steps)
+    rates, _ = _interleaved(None, cfg, True, ref, tmp_path, quick=True)
+    assert sorted(rates) == [1, 2] and min(rates.values()) > 0
+    row = _comparison_row(cfg, True, rates, 1e-9, 1e-9, rates[1], None)
+    assert row["ours threads"] == 2 and row["ours steps/s"] == rates[2]
+    assert row["ours 1 thread steps/s"] == rates[1]
 
 
 def test_canns_runner_answers_every_job_even_a_failing_one():
@@ -58,8 +70,8 @@ def test_comparison_row_judges_canns_without_its_inputs_and_reports_them_apart()
     cfg = Config("CANN1D", 64)
     canns = {mode: {"rate": rate, "dev": 1e-7, "note": "", "inputs": 2e-6}
              for mode, rate in (("normal", 1e5), ("fft", None), ("fast", 4e5), ("ultra-fast", 5e5))}
-    row = _comparison_row(cfg, True, 3e5, 1e-9, 1e-9, 2e5, canns)
-    assert row["× exact"] == 3.0 and row["× fast"] == 0.75
+    row = _comparison_row(cfg, True, {1: 3e5}, 1e-9, 1e-9, 2e5, canns)
+    assert row["× exact"] == 3.0 and row["× fast"] == 0.75 and row["× fast 1 thread"] == 0.75
     assert row["pass"] == "NO: ≥ 1× fast"  # judged on canns' loop alone
     assert row["canns inputs µs/step"] == 2.0
     # with its inputs canns' fast mode takes 2.5 + 2 µs per step: ours (3.33 µs) is 1.35× as fast

@@ -66,6 +66,22 @@ def test_run_session_replays_its_live_edits_exactly(tmp_path):
         np.testing.assert_array_equal(again.recording.to_dict()[key], value, err_msg=key)
 
 
+def test_run_on_two_threads_replays_a_large_network_exactly(tmp_path):
+    model = CANN1D(2100)
+    sim = Simulation(model, SmoothTracking1D(model, Iext=(0.0, 2.0), duration=(4.0,), time_step=0.05), seed=3)
+    sim.step(30)
+    sim.apply({"stimulus": -1.0})
+    sim.step(20)
+    save_session(tmp_path / "big.canns", sim, name="big")
+    proc = cli("run", tmp_path / "big.canns", "--threads", 2, "--out", tmp_path / "again.canns", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    again = load_session(tmp_path / "again.canns")
+    for key, value in sim.recording.to_dict().items():  # recorded on one thread, replayed on two
+        np.testing.assert_array_equal(again.recording.to_dict()[key], value, err_msg=key)
+    proc = cli("run", tmp_path / "big.canns", "--threads", 3)
+    assert proc.returncode == 1 and "argument --threads: invalid choice: 3 (choose from 1, 2)" in proc.stderr
+
+
 def test_run_writes_a_movie_without_a_display(preset, tmp_path):
     env_without_display = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY",
                                                                             "QT_QPA_PLATFORM")}
