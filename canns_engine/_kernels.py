@@ -554,7 +554,7 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     steps = stim_amp.shape[0]
     recorded = 0
     s2 = 0.0
-    met = 0  # barriers passed
+    met = 0  # barriers passed (-1: the other thread aborted)
     for step in range(-1, steps):  # step -1: a pass with dt = 0 leaves the state as it is and gives the
         if step >= 0:              # projections and Σu² of the starting state
             if not math.isfinite(s2):
@@ -566,8 +566,8 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
                         for j in range(num):
                             r[i, j] = u[i, j] * u[i, j] * norm
                 if threaded:  # the other thread may step only once r is taken
-                    met += 1
-                    if not barrier(sync, me, met):
+                    met = barrier(sync, me, met)
+                    if met < 0:
                         return recorded, -2
             amp = stim_amp[step]
             for axis in range(1 if sheet is None else 2):
@@ -590,8 +590,8 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
                     _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, q_lo, q_hi, even,
                                  odd, cy, sy, col, zero)
                 if threaded:  # both halves of the coefficients written
-                    met += 1
-                    if not barrier(sync, me, met):
+                    met = barrier(sync, me, met)
+                    if met < 0:
                         return recorded, -2
         live = step >= 0
         buf = (step + 1) % 2  # this step's buffer of part results
@@ -610,8 +610,8 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
                     dt_tau_v if live else 0.0, m, sfa, s_lo, s_hi, c_row, s_row, drive, drive2, ev, od,
                     proj_parts[buf, p], zero)
         if threaded:  # both parts done
-            met += 1
-            if not barrier(sync, me, met):
+            met = barrier(sync, me, met)
+            if met < 0:
                 return recorded, -2
         s2 = s2_parts[buf, 0, 0]
         for q in range(width):
@@ -625,15 +625,9 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
         if not live:
             continue
         recording = (step0 + step + 1) % rec_every == 0
-        if not lead:
-            if recording and step < steps - 1:  # wait while thread 0 reads the state
-                met += 1
-                if not barrier(sync, me, met):
-                    return recorded, -2
-            continue
-        if step == steps - 1 or (recording and out_u.shape[0] > 0):
+        if lead and (step == steps - 1 or (recording and out_u.shape[0] > 0)):
             _fill_input(inp, row_amp, prof_x, noise[step] if has_noise else no_noise, has_noise)
-        if recording:
+        if lead and recording:
             if out_u.shape[0] > 0:
                 for which in range(3 if sfa else 2):  # u, inp (and v) into the recording
                     _copy(u if which == 0 else (inp if which == 1 else v),
@@ -648,9 +642,9 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
             for f in range(row.shape[0]):  # into the recording's precision (float32)
                 out_sum[recorded, f] = row[f]
             recorded += 1
-            if threaded and step < steps - 1:
-                met += 1
-                if not barrier(sync, me, met):
-                    return recorded, -2
+        if threaded and recording and step < steps - 1:  # thread 1 waited while thread 0 read the state
+            met = barrier(sync, me, met)
+            if met < 0:
+                return recorded, -2
     return recorded, -1
 

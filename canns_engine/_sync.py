@@ -3,9 +3,9 @@
 numba has no atomics, and a plain load in a spin loop may be hoisted out of it by the optimiser. These
 intrinsics emit what a barrier needs: a store with release order (the thread's results are visible before
 its counter moves) and a load with acquire order (nothing is read before the partner's counter is seen),
-plus the CPU's spin-wait hint. Both threads call :func:`barrier` with the same running count; each waits
-until the other has reached it. One round costs ~0.1 µs between two cores of this machine (measured),
-against 12–60 µs for a numba ``parallel=True`` region.
+plus the CPU's spin-wait hint. Both threads call :func:`barrier` with the number of barriers they have
+passed; each waits until the other has reached the next one. One round costs ~0.1 µs between two cores
+of this machine (measured), against 12–60 µs for a numba ``parallel=True`` region.
 
 The counters live in one int64 array shared by the two threads: thread ``me`` writes ``sync[me * 8]``
 (the two counters sit on different cache lines) and either may raise ``sync[ABORT]``, which makes a
@@ -76,18 +76,21 @@ def spin_pause(typingctx):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def barrier(sync, me, count):
-    """Announce that thread ``me`` (0 or 1) reached barrier ``count`` and wait for the other thread.
+def barrier(sync, me, passed):
+    """Announce that thread ``me`` (0 or 1) reached its barrier number ``passed + 1`` and wait for the
+    other thread to reach it too.
 
-    Returns False if the other thread aborted (``sync[ABORT]`` set) instead of reaching it.
+    Returns the number of barriers passed (``passed + 1``), or -1 if the other thread aborted
+    (``sync[ABORT]`` set) instead of reaching it.
     """
+    count = passed + 1
     store_release(sync, me * STRIDE, count)
     other = (1 - me) * STRIDE
     while load_acquire(sync, other) < count:
         if load_acquire(sync, ABORT) != 0:
-            return False
+            return -1
         spin_pause()
-    return True
+    return count
 
 
 def abort(sync: np.ndarray) -> None:

@@ -72,8 +72,9 @@ def run(args: tuple, bounds: np.ndarray, width: int, rows: int, dtype, threads: 
     proj_parts = np.empty((2, parts, width + PAD, rows), dtype=dtype)
     s2_parts = np.empty((2, parts, PAD))
     sync = _sync.new_counters()
-    coef = np.zeros((width, rows) if threads >= 2 else (0, 0), dtype=dtype)  # a sheet's, on two threads
-    if threads < 2 or parts < 2:
+    two = threads >= 2 and parts >= 2
+    coef = np.zeros((width, rows) if two else (0, 0), dtype=dtype)  # a sheet's, shared by two threads
+    if not two:
         return _kernels.run(*args, bounds, -1, sync, proj_parts, s2_parts, coef)
 
     def second() -> tuple[int, int]:
