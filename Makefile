@@ -1,5 +1,6 @@
 # Two commands do everything: `make run` launches the app, `make test` runs the suite.
-# Both create .venv and install the project on first use (and again when pyproject.toml changes).
+# Both create .venv and install the project on first use (and again when pyproject.toml changes), which
+# includes compiling the engine's kernels into numba's per-user cache (`canns-studio warm-up --jobs 2`).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -13,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	bash packaging/linux/ensure_system_libs.sh
+	@echo "Compiling the engine's kernels into the per-user cache, once (~1 min), so the app starts ready:"
+	$(BIN)/canns-studio warm-up --jobs 2
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -11,6 +11,13 @@ in a folder named after a fingerprint of the whole engine's source (or its versi
 
 It is configured when ``canns_engine`` is imported, before any kernel is defined, and works whether or
 not numba was imported earlier (it sets ``numba.core.config.CACHE_DIR`` directly).
+
+Several processes may compile into one folder at once (the app's helper processes, ``canns-studio
+warm-up --jobs 2``). numba adds a compiled version to a function's index by reading the index, choosing a
+free data file and writing both back, unlocked: two processes saving two versions of one function (the
+ring's float32 and float64 ``run``) in the same millisecond could pick the same data file, and an index
+entry would then point at the other version's machine code. :func:`serialise_index_updates` makes that
+read-modify-write hold a lock file.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import hashlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ENGINE_DIR = Path(__file__).resolve().parent
@@ -100,4 +109,52 @@ def prune(current: Path, keep: int = KEEP_BUILDS) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def file_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (created if missing) for the ``with`` block, waiting
+    for any other process or thread that holds it."""
+    with open(path, "a+b") as handle:
+        if sys.platform == "win32":
+            import msvcrt
+
+            handle.seek(0)
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # retries for 10 s, then raises
+                    break
+                except OSError:
+                    continue
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def serialise_index_updates() -> None:
+    """Make numba's ``IndexDataCacheFile.save`` (read the index, pick a data file, write both) hold the lock
+    file ``<index>.lock``, so processes compiling into one cache folder never interleave it. Idempotent."""
+    from numba.core.caching import IndexDataCacheFile
+
+    save = IndexDataCacheFile.save
+    if getattr(save, "serialised", False):
+        return
+
+    def locked_save(self, key, data):
+        with file_lock(self._index_path + ".lock"):
+            save(self, key, data)
+
+    locked_save.serialised = True
+    IndexDataCacheFile.save = locked_save
+
+
 CACHE_DIR = configure()
+serialise_index_updates()

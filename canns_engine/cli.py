@@ -5,13 +5,14 @@
     canns-studio run SESSION_OR_PRESET [--steps N | --duration T] [--set k=6.0 --set A=5]
                      [--out result.canns] [--csv table.csv] [--activity-csv u.csv] [--movie out.mp4]
     canns-studio info FILE [--json]
-    canns-studio warm-up [MODEL ...]
+    canns-studio warm-up [MODEL ...] [--jobs N]
 
 ``run`` rebuilds the experiment from a preset (``.json``) or a session (``.canns``: its live edits are
 replayed too), runs it with a progress bar on a terminal, and writes the requested files (atomically).
 The exit code is 0 on success and 1 on any error, which is printed as one line naming the file and the
 problem. Only ``--movie`` needs Qt (imported then, rendering offscreen without a display). ``warm-up``
-compiles the models' kernels into the cache (the app runs it in helper processes on a first start).
+compiles the models' kernels into the cache (the app runs it in helper processes on a first start; the
+install step of ``make`` runs it with ``--jobs 2``, so a first start finds them compiled).
 """
 
 from __future__ import annotations
@@ -117,7 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     warm.add_argument("models", nargs="*", type=_model_type, metavar="MODEL",
                       help=f"one of {', '.join(MODELS)}, HierarchicalNetwork (default: all)")
     warm.add_argument("--background", action="store_true", help="at low priority")
+    warm.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                      help="compile in N helper processes side by side (default 1: in this process)")
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= 64:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes from 1 to 64, got {text!r}")
+    return jobs
 
 
 def _model_type(name: str) -> str:
@@ -245,13 +258,25 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def cmd_warm_up(args: argparse.Namespace, out: TextIO) -> None:
-    """Compile the requested models' kernels (all by default) and say how long it took."""
+    """Compile the requested models' kernels (all by default) and say how long each took; with
+    ``--jobs N`` in helper processes, N at a time (a model already compiled takes no time)."""
     import os
 
-    from .warmup import WARMABLE, warm_up
+    from .warmup import INSTALL_ORDER, WARMABLE, KernelCompiler, log_file, warm_up
 
     if args.background and hasattr(os, "nice"):
         os.nice(10)
+    if args.jobs > 1:
+        def done(model_type: str, ok: bool, seconds: float) -> None:
+            out.write(f"{model_type}: {'ready' if ok else 'FAILED'} in {seconds:.1f} s\n")
+            out.flush()
+
+        wanted = args.models or WARMABLE
+        failed = KernelCompiler().ensure_all([t for t in INSTALL_ORDER if t in wanted], args.jobs, done)
+        if failed:
+            raise CannsEngineError(f"compiling {', '.join(failed)} failed; the helper's messages are in "
+                                   f"{', '.join(str(log_file(t)) for t in failed)}")
+        return
     for model_type in args.models or WARMABLE:
         started = time.perf_counter()
         warm_up([model_type])

@@ -89,3 +89,64 @@ def test_warm_up_command_names_a_bad_model(capsys):
     err = capsys.readouterr().err
     assert "unknown model 'CANN3D' (one of CANN1D, CANN1D_SFA, CANN2D, CANN2D_SFA, HierarchicalNetwork)" \
         in err
+
+
+def _fake_helpers(monkeypatch, folder, fail=()):
+    """Helper processes that take 0.4 s, log when they ran, stamp their model (or fail, for ``fail``)."""
+    script = ("import sys, time, pathlib; start = time.time(); time.sleep(0.4); "
+              f"folder = pathlib.Path({str(folder)!r}); model = sys.argv[1]; "
+              f"sys.exit(f'cannot compile {{model}}') if model in {tuple(fail)!r} else None; "
+              "open(folder / 'runs.txt', 'a').write(f'{model} {start} {time.time()}\\n'); "
+              "(folder / (model + '.stamp')).touch()")
+    monkeypatch.setattr(warmup, "command", lambda models: [sys.executable, "-c", script, *models])
+    monkeypatch.setattr(warmup, "_stamp", lambda model: folder / f"{model}.stamp")
+
+
+def test_ensure_all_compiles_side_by_side_but_never_more_than_jobs_at_once(cold_cache, monkeypatch):
+    _fake_helpers(monkeypatch, cold_cache, fail=("CANN2D",))
+    reports = []
+    failed = KernelCompiler().ensure_all(["CANN1D", "CANN1D_SFA", "CANN2D", "CANN2D_SFA"], jobs=2,
+                                         on_done=lambda *report: reports.append(report))
+    assert failed == ["CANN2D"]
+    assert sorted((model, ok) for model, ok, _ in reports) == [
+        ("CANN1D", True), ("CANN1D_SFA", True), ("CANN2D", False), ("CANN2D_SFA", True)]
+    runs = [line.split() for line in (cold_cache / "runs.txt").read_text().splitlines()]
+    assert sorted(model for model, *_ in runs) == ["CANN1D", "CANN1D_SFA", "CANN2D_SFA"]
+    spans = [(float(start), float(end)) for _, start, end in runs]
+    for start, _ in spans:  # at every start, at most two helpers (itself included) are running
+        assert sum(s <= start < e for s, e in spans) <= 2
+    assert any(s1 < e2 and s2 < e1 for i, (s1, e1) in enumerate(spans) for (s2, e2) in spans[i + 1:])
+
+
+def test_warm_up_command_with_jobs_reports_each_model_and_fails_naming_it(cold_cache, monkeypatch, capsys):
+    _fake_helpers(monkeypatch, cold_cache, fail=("CANN2D",))
+    assert cli_main(["warm-up", "--jobs", "2", "CANN1D", "CANN2D"]) == 1
+    captured = capsys.readouterr()
+    assert "CANN1D: ready in" in captured.out and "CANN2D: FAILED in" in captured.out
+    assert "compiling CANN2D failed; the helper's messages are in" in captured.err
+    assert str(warmup.log_file("CANN2D")) in captured.err
+    assert "cannot compile CANN2D" in warmup.log_file("CANN2D").read_text()
+    assert cli_main(["warm-up", "--jobs", "2", "CANN1D"]) == 0  # already stamped: nothing runs
+    assert (cold_cache / "runs.txt").read_text().count("CANN1D ") == 1
+
+
+@pytest.mark.parametrize("jobs", ["0", "65", "two", "1.5"])
+def test_warm_up_command_refuses_a_bad_job_count(jobs, capsys):
+    assert cli_main(["warm-up", "--jobs", jobs]) == 1
+    expected = f"argument --jobs: expected a whole number of processes from 1 to 64, got {jobs!r}"
+    assert expected in capsys.readouterr().err
+
+
+def test_numba_index_updates_wait_for_the_lock_other_processes_hold(tmp_path):
+    """Two processes adding versions of one function to numba's index must not interleave."""
+    from numba.core.caching import IndexDataCacheFile
+
+    index = IndexDataCacheFile(cache_path=str(tmp_path), filename_base="kernel", source_stamp=(0.0, 0))
+    saved = threading.Event()
+    with _cache.file_lock(index._index_path + ".lock"):
+        saver = threading.Thread(target=lambda: (index.save(("sig", "cpu"), b"code"), saved.set()))
+        saver.start()
+        assert not saved.wait(0.5)  # blocked while the lock is held
+    assert saved.wait(5)
+    saver.join()
+    assert index.load(("sig", "cpu")) == b"code"
