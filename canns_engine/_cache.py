@@ -12,6 +12,13 @@ in a folder named after a fingerprint of the whole engine's source (or its versi
 It is configured when ``canns_engine`` is imported, before any kernel is defined, and works whether or
 not numba was imported earlier (it sets ``numba.core.config.CACHE_DIR`` directly).
 
+Inside that folder the engine's kernels are found by :class:`EngineCacheLocator`: by module
+(``canns_engine/_kernels.run-….nbi``), not by the absolute path of the source file as numba's own
+locators do. numba's way breaks a frozen bundle, whose code objects carry relative file names that do
+not exist on disk: numba then falls back to its user-wide cache, in a folder named after the *current
+working directory*, so the app's helper processes (started in the bundle's folder) compiled into one
+place and the app (started from wherever it was double-clicked) looked in another, and compiled again.
+
 Several processes may compile into one folder at once (the app's helper processes, ``canns-studio
 warm-up --jobs 2``). numba adds a compiled version to a function's index by reading the index, choosing a
 free data file and writing both back, unlocked: two processes saving two versions of one function (the
@@ -29,6 +36,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from numba.core import config as numba_config
+from numba.core.caching import CacheImpl, IndexDataCacheFile, _CacheLocator
 
 ENGINE_DIR = Path(__file__).resolve().parent
 
@@ -76,18 +86,27 @@ KEEP_BUILDS = 4
 edit of the engine starts a new folder of 4–20 MB, and without pruning they would pile up forever."""
 
 
+def engine_module(name: str) -> bool:
+    """Whether the module ``name`` is part of this engine (its kernels are cached by the engine's rules)."""
+    return name == ENGINE_DIR.name or name.startswith(ENGINE_DIR.name + ".")
+
+
+def install_locator() -> None:
+    """Put :class:`EngineCacheLocator` first in numba's list of cache locators (idempotent)."""
+    if EngineCacheLocator not in CacheImpl._locator_classes:
+        CacheImpl._locator_classes.insert(0, EngineCacheLocator)
+
+
 def configure() -> Path:
     """Point numba's cache at ``<root>/engine-<fingerprint>`` and return that folder (marked as just used;
     the folders of all but the :data:`KEEP_BUILDS` most recently used builds are deleted)."""
     root = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else user_cache_root()
-    folder = root / f"engine-{fingerprint()}"
+    folder = root / f"engine-{FINGERPRINT}"
     if not _writable(folder):
         folder = Path(tempfile.gettempdir()) / "canns-studio-numba" / folder.name
         folder.mkdir(parents=True, exist_ok=True)
     prune(folder)
-    from numba.core import config
-
-    config.CACHE_DIR = str(folder)
+    numba_config.CACHE_DIR = str(folder)
     return folder
 
 
@@ -142,8 +161,6 @@ def file_lock(path: str | os.PathLike) -> Iterator[None]:
 def serialise_index_updates() -> None:
     """Make numba's ``IndexDataCacheFile.save`` (read the index, pick a data file, write both) hold the lock
     file ``<index>.lock``, so processes compiling into one cache folder never interleave it. Idempotent."""
-    from numba.core.caching import IndexDataCacheFile
-
     save = IndexDataCacheFile.save
     if getattr(save, "serialised", False):
         return
@@ -156,5 +173,38 @@ def serialise_index_updates() -> None:
     IndexDataCacheFile.save = locked_save
 
 
+class EngineCacheLocator(_CacheLocator):
+    """Caches an engine function in ``<numba's CACHE_DIR>/<its package path>`` (for instance
+    ``engine-<fingerprint>/canns_engine/hierarchical``), wherever the engine is installed and whatever the
+    working folder, with the engine's fingerprint as its source stamp. Declines (numba's own locators then
+    apply) for functions outside the engine or when no cache folder is set."""
+
+    def __init__(self, py_func, py_file):
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = os.path.join(numba_config.CACHE_DIR, *py_func.__module__.split(".")[:-1])
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    def get_source_stamp(self):
+        return FINGERPRINT
+
+    def get_disambiguator(self):
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not numba_config.CACHE_DIR or not engine_module(py_func.__module__):
+            return None
+        locator = cls(py_func, py_file)
+        try:
+            locator.ensure_cache_path()
+        except OSError:
+            return None
+        return locator
+
+
+FINGERPRINT = fingerprint()
 CACHE_DIR = configure()
+install_locator()
 serialise_index_updates()

@@ -50,3 +50,24 @@ def test_only_the_most_recently_used_engine_builds_stay_cached(tmp_path):
     assert current.is_dir() and current.stat().st_mtime > 2000
     assert [f.name for f in old if f.is_dir()] == ["engine-old4", "engine-old5"]
     assert other.is_dir()
+
+
+def test_kernels_are_found_by_module_whatever_the_working_folder(tmp_path):
+    """numba's own locators file a kernel under the absolute path of its source, which a frozen bundle's
+    relative file names resolve against the working folder: helpers and app then missed each other's
+    kernels. The engine's locator files them by module, so a process started elsewhere finds them."""
+    code = ("import os, canns_engine.analysis as a; a.wrap_scalar(7.0, 6.0); "
+            "print(a.wrap_scalar.stats.cache_path); print(sum(a.wrap_scalar.stats.cache_hits.values()))")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")])}
+    reports = []
+    for cwd in ("first", "second"):
+        (tmp_path / cwd).mkdir()
+        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / cwd, env=env, capture_output=True,
+                             text=True, check=True)
+        reports.append(out.stdout.split())
+    folder = tmp_path / "cache" / f"engine-{_cache.FINGERPRINT}" / "canns_engine"
+    assert reports[0] == [str(folder), "0"]  # compiled, and filed by module
+    assert reports[1] == [str(folder), "1"]  # loaded from there by a process started elsewhere
+    assert len(list(folder.glob("analysis.wrap_scalar-*.nbi"))) == 1
