@@ -128,45 +128,67 @@ def prune(current: Path, keep: int = KEEP_BUILDS) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+class LockUnavailable(OSError):
+    """The file system refused a lock (some network file systems do)."""
+
+
+def _lock(handle) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        for _ in range(6):  # LK_LOCK itself retries for ~10 s before it gives up
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                return
+            except OSError as exc:
+                error = exc
+        raise error
+    import fcntl
+
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+
+
+def _unlock(handle) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 @contextmanager
 def file_lock(path: str | os.PathLike) -> Iterator[None]:
     """Hold an exclusive lock on the file ``path`` (created if missing) for the ``with`` block, waiting
-    for any other process or thread that holds it."""
+    for any other process or thread that holds it; :class:`LockUnavailable` if it cannot be taken."""
     with open(path, "a+b") as handle:
-        if sys.platform == "win32":
-            import msvcrt
-
-            handle.seek(0)
-            while True:
-                try:
-                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # retries for 10 s, then raises
-                    break
-                except OSError:
-                    continue
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        try:
+            _lock(handle)
+        except OSError as exc:
+            raise LockUnavailable(f"cannot lock {path}: {exc}") from exc
+        try:
+            yield
+        finally:
+            _unlock(handle)
 
 
 def serialise_index_updates() -> None:
     """Make numba's ``IndexDataCacheFile.save`` (read the index, pick a data file, write both) hold the lock
-    file ``<index>.lock``, so processes compiling into one cache folder never interleave it. Idempotent."""
+    file ``<index>.lock``, so processes compiling into one cache folder never interleave it (where the
+    file system has no locks, it saves unlocked, as numba does). Idempotent."""
     save = IndexDataCacheFile.save
     if getattr(save, "serialised", False):
         return
 
     def locked_save(self, key, data):
-        with file_lock(self._index_path + ".lock"):
+        try:
+            with file_lock(self._index_path + ".lock"):
+                save(self, key, data)
+        except LockUnavailable:
             save(self, key, data)
 
     locked_save.serialised = True
@@ -174,14 +196,18 @@ def serialise_index_updates() -> None:
 
 
 class EngineCacheLocator(_CacheLocator):
-    """Caches an engine function in ``<numba's CACHE_DIR>/<its package path>`` (for instance
+    """Caches an engine function in ``<CACHE_DIR>/<its package path>`` (for instance
     ``engine-<fingerprint>/canns_engine/hierarchical``), wherever the engine is installed and whatever the
     working folder, with the engine's fingerprint as its source stamp. Declines (numba's own locators then
-    apply) for functions outside the engine or when no cache folder is set."""
+    apply) for functions outside the engine.
+
+    It reads this module's :data:`CACHE_DIR`, not numba's setting: numba re-reads its settings from the
+    environment before every compilation once a ``NUMBA_*`` variable changed, which would put a module
+    imported later (path integration) outside the engine's folder."""
 
     def __init__(self, py_func, py_file):
         self._lineno = py_func.__code__.co_firstlineno
-        self._cache_path = os.path.join(numba_config.CACHE_DIR, *py_func.__module__.split(".")[:-1])
+        self._cache_path = os.path.join(CACHE_DIR, *py_func.__module__.split(".")[:-1])
 
     def get_cache_path(self):
         return self._cache_path
@@ -194,7 +220,7 @@ class EngineCacheLocator(_CacheLocator):
 
     @classmethod
     def from_function(cls, py_func, py_file):
-        if not numba_config.CACHE_DIR or not engine_module(py_func.__module__):
+        if not engine_module(py_func.__module__):
             return None
         locator = cls(py_func, py_file)
         try:

@@ -71,3 +71,18 @@ def test_kernels_are_found_by_module_whatever_the_working_folder(tmp_path):
     assert reports[0] == [str(folder), "0"]  # compiled, and filed by module
     assert reports[1] == [str(folder), "1"]  # loaded from there by a process started elsewhere
     assert len(list(folder.glob("analysis.wrap_scalar-*.nbi"))) == 1
+
+
+def test_a_module_imported_after_numba_reread_its_settings_is_still_cached_in_the_engine_folder(tmp_path):
+    """numba re-reads ``NUMBA_*`` before each compilation once one changed (the app sets
+    ``NUMBA_CACHE_DIR`` itself); path integration, imported later, must still go to the engine's folder."""
+    code = ("import os, canns_engine, canns_engine.analysis as a, numba.core.config as c; "
+            f"os.environ['NUMBA_CACHE_DIR'] = {str(tmp_path / 'elsewhere')!r}; a.wrap_scalar(7.0, 6.0); "
+            "from canns_engine.hierarchical import _motion; "
+            "print(c.CACHE_DIR); print(_motion._ou.stats.cache_path); print(canns_engine._cache.CACHE_DIR)")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    numba_setting, motion_folder, engine_folder = out.stdout.split()
+    assert numba_setting == str(tmp_path / "elsewhere")  # numba did re-read it
+    assert motion_folder == os.path.join(engine_folder, "canns_engine", "hierarchical")
+    assert engine_folder.startswith(str(tmp_path / "cache"))

@@ -150,3 +150,18 @@ def test_numba_index_updates_wait_for_the_lock_other_processes_hold(tmp_path):
     assert saved.wait(5)
     saver.join()
     assert index.load(("sig", "cpu")) == b"code"
+
+
+def test_numba_index_updates_fall_back_to_unlocked_where_the_file_system_has_no_locks(tmp_path, monkeypatch):
+    from numba.core.caching import IndexDataCacheFile
+
+    def refuse(handle):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(_cache, "_lock", refuse)
+    index = IndexDataCacheFile(cache_path=str(tmp_path), filename_base="kernel", source_stamp=(0.0, 0))
+    index.save(("sig", "cpu"), b"code")  # saved as numba would, without the lock
+    assert index.load(("sig", "cpu")) == b"code"
+    with pytest.raises(_cache.LockUnavailable, match="No locks available"), \
+            _cache.file_lock(tmp_path / "other.lock"):
+        pass
