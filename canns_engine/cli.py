@@ -272,7 +272,8 @@ def cmd_warm_up(args: argparse.Namespace, out: TextIO) -> None:
             out.flush()
 
         wanted = args.models or WARMABLE
-        failed = KernelCompiler().ensure_all([t for t in INSTALL_ORDER if t in wanted], args.jobs, done)
+        failed = KernelCompiler().ensure_all([t for t in INSTALL_ORDER if t in wanted], args.jobs, done,
+                                              background=args.background)
         if failed:
             raise CannsEngineError(f"compiling {', '.join(failed)} failed; the helper's messages are in "
                                    f"{', '.join(str(log_file(t)) for t in failed)}")

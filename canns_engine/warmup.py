@@ -179,19 +179,21 @@ class KernelCompiler:
         log.info("%s compiled in a helper process (waited %.1f s)", model_type, time.perf_counter() - started)
         return is_cached(model_type)
 
-    def ensure(self, model_type: str) -> bool:
-        """Block until ``model_type``'s kernels are in the cache, compiling them in a helper process
-        unless they are (or joining the one that compiles them). False if that failed or :meth:`stop`
-        was called: the caller then compiles in its own process, or not at all."""
+    def ensure(self, model_type: str, background: bool = False) -> bool:
+        """Block until ``model_type``'s kernels are in the cache, compiling them in a helper process (at low
+        priority if ``background``) unless they are (or joining the one that compiles them). False if that
+        failed or :meth:`stop` was called: the caller then compiles in its own process, or not at all."""
         if is_cached(model_type):
             return True
-        process = self._start(model_type, background=False)
+        process = self._start(model_type, background)
         return process is not None and self._wait(model_type, process)
 
     def ensure_all(self, model_types: Iterable[str], jobs: int = 2,
-                   on_done: Callable[[str, bool, float], None] | None = None) -> list[str]:
-        """Compile ``model_types`` in up to ``jobs`` helper processes at a time (at normal priority) and
-        return those that failed. ``on_done(model_type, ok, seconds)`` is called as each one ends.
+                   on_done: Callable[[str, bool, float], None] | None = None,
+                   background: bool = False) -> list[str]:
+        """Compile ``model_types`` in up to ``jobs`` helper processes at a time (at low priority if
+        ``background``) and return those that failed. ``on_done(model_type, ok, seconds)`` is called as
+        each one ends.
 
         What an installer runs once, so that a first start finds every kernel compiled: on two cores the
         five kernels take about a minute side by side instead of ~1.5 minutes in turn. Start the slowest
@@ -199,7 +201,7 @@ class KernelCompiler:
         """
         def timed(model_type: str) -> tuple[str, bool, float]:
             started = time.perf_counter()
-            return model_type, self.ensure(model_type), time.perf_counter() - started
+            return model_type, self.ensure(model_type, background), time.perf_counter() - started
 
         failed = []
         with ThreadPoolExecutor(max(1, jobs), thread_name_prefix="kernel-compile") as pool:

@@ -130,6 +130,17 @@ def test_warm_up_command_with_jobs_reports_each_model_and_fails_naming_it(cold_c
     assert (cold_cache / "runs.txt").read_text().count("CANN1D ") == 1
 
 
+def test_warm_up_command_with_jobs_in_the_background_starts_low_priority_helpers(cold_cache, monkeypatch):
+    _fake_helpers(monkeypatch, cold_cache)
+    started = []
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(warmup.subprocess, "Popen",
+                        lambda args, **kw: started.append(args) or real_popen(args, **kw))
+    monkeypatch.setattr(warmup.os, "nice", lambda increment: None, raising=False)  # not this test process
+    assert cli_main(["warm-up", "--jobs", "2", "--background", "CANN1D", "CANN2D"]) == 0
+    assert len(started) == 2 and all(args[-1] == "--background" for args in started)
+
+
 @pytest.mark.parametrize("jobs", ["0", "65", "two", "1.5"])
 def test_warm_up_command_refuses_a_bad_job_count(jobs, capsys):
     assert cli_main(["warm-up", "--jobs", jobs]) == 1
