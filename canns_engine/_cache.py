@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# numba's cache internals below exist unchanged in all of the pinned numba 0.61–0.68 (checked)
 from numba.core import config as numba_config
 from numba.core.caching import CacheImpl, IndexDataCacheFile, _CacheLocator
 
