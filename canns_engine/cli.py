@@ -262,7 +262,7 @@ def cmd_warm_up(args: argparse.Namespace, out: TextIO) -> None:
     ``--jobs N`` in helper processes, N at a time (a model already compiled takes no time)."""
     import os
 
-    from .warmup import INSTALL_ORDER, WARMABLE, KernelCompiler, log_file, warm_up
+    from .warmup import WARMABLE, KernelCompiler, log_file, slowest_first, warm_up
 
     if args.background and hasattr(os, "nice"):
         os.nice(10)
@@ -271,8 +271,7 @@ def cmd_warm_up(args: argparse.Namespace, out: TextIO) -> None:
             out.write(f"{model_type}: {'ready' if ok else 'FAILED'} in {seconds:.1f} s\n")
             out.flush()
 
-        wanted = args.models or WARMABLE
-        failed = KernelCompiler().ensure_all([t for t in INSTALL_ORDER if t in wanted], args.jobs, done,
+        failed = KernelCompiler().ensure_all(slowest_first(args.models or WARMABLE), args.jobs, done,
                                               background=args.background)
         if failed:
             raise CannsEngineError(f"compiling {', '.join(failed)} failed; the helper's messages are in "

@@ -59,9 +59,19 @@ NAVIGATION = "HierarchicalNetwork"
 half a minute."""
 WARMABLE = (*MODELS, NAVIGATION)
 """Everything :func:`warm_up` can prepare, in the order the app prefetches it."""
-INSTALL_ORDER = (NAVIGATION, "CANN2D_SFA", "CANN2D", "CANN1D_SFA", "CANN1D")
-""":data:`WARMABLE` from the slowest to compile to the quickest (~30, 20, 20, 13 and 13 s on this
-project's two-core machine): the order in which ``canns-studio warm-up --jobs N`` starts them."""
+
+
+def slowest_first(model_types: Iterable[str]) -> list[str]:
+    """``model_types`` from the slowest to compile to the quickest (path integration ~30 s, a sheet ~20 s, a
+    ring ~13 s on this project's two-core machine; the adaptive variant first within a geometry): the
+    order in which ``canns-studio warm-up --jobs N`` starts them, for the shortest total."""
+    def cost(model_type: str) -> tuple:
+        if model_type == NAVIGATION:
+            return (0,)
+        cls = MODELS[model_type]
+        return (1, -cls.ndim, not cls.sfa)
+
+    return sorted(dict.fromkeys(model_types), key=cost)
 
 
 def _run_navigation_briefly() -> None:
@@ -197,7 +207,7 @@ class KernelCompiler:
 
         What an installer runs once, so that a first start finds every kernel compiled: on two cores the
         five kernels take about a minute side by side instead of ~1.5 minutes in turn. Start the slowest
-        first (the order of :data:`INSTALL_ORDER`) for the shortest total.
+        first (:func:`slowest_first`) for the shortest total.
         """
         def timed(model_type: str) -> tuple[str, bool, float]:
             started = time.perf_counter()

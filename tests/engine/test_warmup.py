@@ -176,3 +176,9 @@ def test_numba_index_updates_fall_back_to_unlocked_where_the_file_system_has_no_
     with pytest.raises(_cache.LockUnavailable, match="No locks available"), \
             _cache.file_lock(tmp_path / "other.lock"):
         pass
+
+
+def test_install_order_is_every_model_slowest_first():
+    assert warmup.slowest_first(warmup.WARMABLE) == [
+        "HierarchicalNetwork", "CANN2D_SFA", "CANN2D", "CANN1D_SFA", "CANN1D"]
+    assert warmup.slowest_first(["CANN1D", "CANN2D", "CANN1D"]) == ["CANN2D", "CANN1D"]
