@@ -13,6 +13,7 @@ Only one thread may use a Simulation at a time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -283,33 +284,44 @@ class Simulation:
 
     def _plan_inputs(self, first: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Positions (``(n,)`` for a ring, ``(n, 2)`` for a sheet), amplitudes and noise flags (``None``
-        when no step is noisy) of the steps ``first … first + n - 1``."""
+        when no step is noisy) of the steps ``first … first + n - 1``.
+
+        Without a loop the protocol's steps are consecutive and every part of the plan is a slice (a
+        prefix of the planned steps is in the protocol, a prefix is held): a plan costs a few numpy
+        operations however long it is (masks over the steps cost ~40 ns a step, 5 % of a 128-neuron
+        ring's step)."""
         model, ndim = self.model, self.model.ndim
-        steps = first + np.arange(n)
         pos = np.zeros((n, ndim))
         amp = np.zeros(n)
-        noisy = np.zeros(n, dtype=bool)
-        if self.task is not None:
-            k = steps - self._protocol_start
-            total = self.task.total_steps
+        noisy = None
+        task = self.task
+        if task is not None:
+            k0 = first - self._protocol_start
+            total = task.total_steps
             if self.loop:
-                k = k % total
-            active = k < total
-            ka = k[active]
-            pos[active] = self.task.positions(ka)
-            amp[active] = np.where(self.task.stim_on[ka], model.A, 0.0)
-            noisy[active] = self.task.noise_level > 0
+                k = (k0 + np.arange(n)) % total
+                on, where = task.stim_on[k], slice(None)
+            else:
+                k = range(k0, k0 + min(max(total - k0, 0), n))
+                on, where = task.stim_on[k0:k.stop], slice(0, len(k))
+            pos[where] = task.positions(k)
+            amp[where] = np.where(on, model.A, 0.0)
+            if task.noise_level > 0 and len(on):
+                noisy = np.zeros(n, dtype=bool)
+                noisy[where] = True
         ov = self._override
         if ov is not None:
-            held = steps < ov["until"] if ov["until"] is not None else np.ones(n, dtype=bool)
+            held = slice(0, n if ov["until"] is None else min(max(ov["until"] - first, 0), n))
             pos[held] = ov["pos"]
             amp[held] = model.A if ov["amplitude"] is None else ov["amplitude"]
-            noisy[held] = False
-        return (pos[:, 0].copy() if ndim == 1 else pos), amp, (noisy if noisy.any() else None)
+            if noisy is not None:
+                noisy[held] = False
+        if noisy is not None and not noisy.any():
+            noisy = None
+        return (pos[:, 0].copy() if ndim == 1 else pos), amp, noisy
 
     def _chunk_limit(self) -> int:
-        size = int(np.prod(self.model.shape))
-        return max(1, CHUNK_ELEMENTS // size)
+        return max(1, CHUNK_ELEMENTS // math.prod(self.model.shape))
 
     def step(self, n: int = 1) -> Simulation:
         """Advance ``n`` steps (past the end of a finite protocol the input is off)."""

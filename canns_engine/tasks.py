@@ -73,20 +73,26 @@ class Task:
         """Stimulus position of every step, shape ``(steps, ndim)`` (built on first access; a run reads
         the positions chunk by chunk through :meth:`positions` instead)."""
         if self._stim_pos is None:
-            self._stim_pos = self._positions(np.arange(self.total_steps))
+            self._stim_pos = self._positions(range(self.total_steps))
         return self._stim_pos
 
     @stim_pos.setter
     def stim_pos(self, value: np.ndarray) -> None:
         self._stim_pos = np.asarray(value, dtype=float)
 
-    def positions(self, steps: np.ndarray) -> np.ndarray:
-        """Stimulus positions of the steps ``steps`` (indices into the protocol), shape ``(n, ndim)``."""
-        if self._stim_pos is not None:
-            return self._stim_pos[steps]
-        return self._positions(np.asarray(steps))
+    def positions(self, steps: np.ndarray | range) -> np.ndarray:
+        """Stimulus positions of the steps ``steps`` (indices into the protocol), shape ``(n, ndim)``.
 
-    def _positions(self, steps: np.ndarray) -> np.ndarray:
+        ``steps`` is an index array or a ``range`` (step 1), the cheap form for a run's consecutive steps:
+        a run plans a chunk of thousands of steps at a time, and slices cost far less than masks there.
+        """
+        if not isinstance(steps, range) or steps.step != 1:
+            steps = np.asarray(steps)
+        if self._stim_pos is not None:
+            return self._stim_pos[slice(steps.start, steps.stop) if isinstance(steps, range) else steps]
+        return self._positions(steps)
+
+    def _positions(self, steps: np.ndarray | range) -> np.ndarray:
         raise NotImplementedError
 
     @property
@@ -118,6 +124,17 @@ class Task:
                 data[i] += self.noise_level * model.A * rng.standard_normal(self.shape)
         self.data = data
         return data
+
+
+def _within(steps: np.ndarray | range, start: int, stop: int) -> tuple[np.ndarray | slice, np.ndarray]:
+    """Where ``steps`` (an array, or a range of step 1) fall in ``start … stop - 1``, and those steps
+    minus ``start`` (as floats)."""
+    if isinstance(steps, range):
+        lo = min(max(start - steps.start, 0), len(steps))
+        hi = max(min(stop - steps.start, len(steps)), lo)
+        return slice(lo, hi), np.arange(steps.start + lo - start, steps.start + hi - start, dtype=float)
+    inside = (steps >= start) & (steps < stop)
+    return inside, (steps[inside] - start).astype(float)
 
 
 def _linspace_at(start: float, stop: float, num: int, j: np.ndarray) -> np.ndarray:
@@ -179,18 +196,17 @@ class SmoothTracking1D(Task):
             start += n
         self.stim_on = np.ones(total, dtype=bool)
 
-    def _positions(self, steps: np.ndarray) -> np.ndarray:
+    def _positions(self, steps: np.ndarray | range) -> np.ndarray:
         """``linspace(from, to, n)`` per segment, evaluated at ``steps`` only (bit for bit numpy's
         formula), and the last key position after the segments."""
         out = np.empty((len(steps), self.ndim))
         out[:] = self.Iext[-1]
         for start, n, p0, p1 in self._segments:
-            inside = (steps >= start) & (steps < start + n)
-            if not inside.any():
+            where, j = _within(steps, start, start + n)
+            if not j.size:
                 continue
-            j = (steps[inside] - start).astype(float)
             for axis in range(self.ndim):
-                out[inside, axis] = _linspace_at(p0[axis], p1[axis], n, j)
+                out[where, axis] = _linspace_at(p0[axis], p1[axis], n, j)
         return out
 
     def _spec(self) -> dict[str, Any]:
@@ -230,7 +246,7 @@ class PopulationCoding1D(Task):
         stop = int((total_time - self.after_duration) / self.time_step)
         self.stim_on[start:stop] = True
 
-    def _positions(self, steps: np.ndarray) -> np.ndarray:
+    def _positions(self, steps: np.ndarray | range) -> np.ndarray:
         return np.tile(self.Iext, (len(steps), 1))
 
     def _spec(self) -> dict[str, Any]:
@@ -266,7 +282,7 @@ class TemplateMatching1D(Task):
             raise ConfigError("the task is shorter than one step", param="duration")
         self.stim_on = np.ones(total, dtype=bool)
 
-    def _positions(self, steps: np.ndarray) -> np.ndarray:
+    def _positions(self, steps: np.ndarray | range) -> np.ndarray:
         return np.tile(self.Iext, (len(steps), 1))
 
     def _spec(self) -> dict[str, Any]:

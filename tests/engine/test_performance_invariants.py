@@ -12,6 +12,7 @@ from canns_engine import (
     CANN2D,
     CANN2D_SFA,
     ConfigError,
+    CustomTracking1D,
     Simulation,
     SmoothTracking1D,
     SmoothTracking2D,
@@ -168,9 +169,11 @@ def test_precision_is_validated_and_changes_the_table():
     assert CANN2D(8).precision == "float32"
 
 
-def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch):
+@pytest.mark.parametrize("loop", [True, False])
+def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch, loop):
     """Inputs are planned thousands of steps ahead; edits, a pulse that ends inside a plan, a looping
-    protocol and a directly assigned ``A`` must leave the run exactly as inputs computed step by step."""
+    protocol (or one that ends, and the steps after it) and a directly assigned ``A`` must leave the
+    run exactly as inputs computed step by step."""
     from canns_engine import simulation
 
     edits = {40: {"A": 7.0}, 90: {"stimulus": 1.0}, 130: {"stimulus": None},
@@ -180,7 +183,7 @@ def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch):
         monkeypatch.setattr(simulation, "INPUT_PLAN_STEPS", plan_steps)
         model = CANN1D(64)
         task = SmoothTracking1D(model, Iext=(0.0, 2.0, -1.0), duration=(3.0, 2.0), time_step=0.05)
-        sim = Simulation(model, task, record="summary", loop=True)  # 100 steps, looped 4 times
+        sim = Simulation(model, task, record="summary", loop=loop)  # 100 steps (looped 4 times)
         for stop in [*edits, 400]:
             while sim.step_index < stop:
                 sim.step(min(chunk, stop - sim.step_index))
@@ -198,6 +201,23 @@ def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch):
         np.testing.assert_array_equal(planned_summary, summary)
         np.testing.assert_array_equal(planned_u, u)
     assert np.ptp(summary[:, 0][np.isfinite(summary[:, 0])]) > 3  # the stimulus did move around
+    assert np.isnan(summary[-1, 0]) != loop  # past its end a protocol gives no input
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: SmoothTracking1D(m, Iext=(0.0, 2.0, -1.0, 0.5), duration=(1.0, 0.0, 2.02), time_step=0.05),
+    lambda m: TemplateMatching1D(m, Iext=0.5, duration=1.0, time_step=0.05),
+    lambda m: CustomTracking1D(m, Iext=np.linspace(-1, 1, 70), time_step=0.05),
+])
+def test_a_range_of_steps_gives_the_positions_of_the_same_index_array(make):
+    """A run asks for consecutive steps as a ``range`` (slices); any other index is an array (masks)."""
+    task = make(CANN1D(32))
+    total = task.total_steps
+    for first, stop in ((0, total), (0, 5), (3, 41), (19, 20), (40, total + 30), (total + 1, total + 9)):
+        steps = range(first, min(stop, total))
+        as_array = np.arange(steps.start, steps.stop)
+        np.testing.assert_array_equal(task.positions(steps), task.positions(as_array))
+    np.testing.assert_array_equal(task.positions(range(0, total, 3)), task.stim_pos[::3])
 
 
 @pytest.mark.parametrize("cls", [CANN1D_SFA, CANN2D_SFA])
