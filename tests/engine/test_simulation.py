@@ -60,6 +60,23 @@ def test_record_every_and_summary_only():
     assert summary.nbytes < full.nbytes / 10
 
 
+def test_record_every_keeps_the_same_steps_however_the_run_is_chunked():
+    """The kernel counts down to the next recorded step from the chunk's first step."""
+    def run(chunks):
+        model, task = tracking()
+        sim = Simulation(model, task, record_every=7)
+        for n in chunks:
+            sim.step(n)
+        return sim.recording
+
+    whole = run([120])
+    assert whole.t[0] == pytest.approx(7 * whole.dt) and len(whole.t) == 120 // 7
+    for chunks in ([3, 5, 11, 1, 20, 80], [6, 1, 7, 106], [1] * 120):
+        rec = run(chunks)
+        np.testing.assert_array_equal(rec.t, whole.t)
+        np.testing.assert_array_equal(rec.u, whole.u)
+
+
 def test_kernel_summaries_equal_the_analysis_functions_on_recorded_states():
     model, task = tracking()
     rec = simulate(model, task)
