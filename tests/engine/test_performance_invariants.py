@@ -204,6 +204,30 @@ def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch, loop
     assert np.isnan(summary[-1, 0]) != loop  # past its end a protocol gives no input
 
 
+def test_a_looping_noisy_protocol_gets_the_same_noise_however_it_is_planned(monkeypatch):
+    """Noise is drawn only for the steps the plan marks noisy (the protocol's, not a pulse's): a plan
+    that tiles a short looping protocol must mark the same steps as inputs computed step by step."""
+    from canns_engine import simulation
+
+    def run(chunk: int, plan_steps: int):
+        monkeypatch.setattr(simulation, "INPUT_PLAN_STEPS", plan_steps)
+        model = CANN1D(32)
+        task = TemplateMatching1D(model, Iext=0.5, duration=1.0, time_step=0.05, noise_level=0.3, seed=4)
+        sim = Simulation(model, task, record="summary", loop=True)  # 20 steps, looped
+        while sim.step_index < 100:
+            if sim.step_index == 33:
+                sim.apply({"pulse": {"pos": -1.0, "duration": 0.6}})  # 12 steps without noise
+            sim.step(min(chunk, 100 - sim.step_index, 33 - sim.step_index if sim.step_index < 33 else 100))
+        return sim.recording.summary, model.u.copy()
+
+    plan_steps = simulation.INPUT_PLAN_STEPS
+    summary, u = run(chunk=1, plan_steps=1)  # every step's input computed on its own
+    for chunk in (7, 64, 100):
+        planned_summary, planned_u = run(chunk, plan_steps)
+        np.testing.assert_array_equal(planned_summary, summary)
+        np.testing.assert_array_equal(planned_u, u)
+
+
 @pytest.mark.parametrize("make", [
     lambda m: SmoothTracking1D(m, Iext=(0.0, 2.0, -1.0, 0.5), duration=(1.0, 0.0, 2.02), time_step=0.05),
     lambda m: TemplateMatching1D(m, Iext=0.5, duration=1.0, time_step=0.05),
