@@ -211,8 +211,12 @@ def run(quick: bool = False) -> list[dict]:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     from app.controller import compile_kernels
+    from canns_engine.warmup import WARMABLE
 
-    compile_kernels()
+    # every kernel the window might prefetch, so that no helper process compiles during a measurement
+    # (after an engine change the window's background prefetch of path integration took ~30 s of CPU
+    # and cut the first case's FPS and ratio: 54 FPS, a 0.7 s stall)
+    compile_kernels(WARMABLE)
     seconds = 3.0 if quick else 8.0
     rows = []
     for model_type, size in CASES:
