@@ -132,8 +132,14 @@ class RunLoop(QObject):
         raise NotImplementedError
 
     def _start_worker(self, generator: Callable[..., Generator], *args: Any) -> None:
-        """Start a worker on ``generator(*args)`` (the caller checked that none is running)."""
-        self._worker_done.clear()
+        """Start a worker on ``generator(*args)`` (the caller checked that none is running).
+
+        Each worker gets an event of its own for :meth:`stop` to wait on: the previous worker's thread
+        sets its event after posting its ``finished``, and may do so after that ``finished`` has been
+        handled and this worker started. With one shared event, a late set marked this worker done at
+        once, and ``stop(wait=True)`` returned with it still running (a test saw the state stay
+        ``STOPPING``)."""
+        self._worker_done = threading.Event()
         self._worker = create_worker(
             generator, *args, _start_thread=False,
             _connect={"yielded": self._on_worker_yielded, "errored": self._on_worker_errored,

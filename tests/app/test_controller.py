@@ -139,6 +139,24 @@ def test_divergence_is_reported_and_blocks_runs_until_reset(qtbot, controller):
     controller.stop(wait=True)
 
 
+def test_a_late_done_signal_of_the_previous_worker_does_not_cut_the_next_ones_stop_short(qtbot, controller):
+    """A worker's thread marks it done after posting its ``finished``; if that thread is preempted in
+    between, the GUI may already have started the next worker when the mark arrives."""
+    controller.apply({"k": 0.0})
+    with qtbot.waitSignal(controller.error_occurred, timeout=10_000):
+        controller.start()  # diverges at once: the first worker ends by itself
+    qtbot.waitUntil(lambda: controller.state is RunState.IDLE)
+    previous_done = controller._worker_done
+    controller.apply({"k": 8.1})
+    controller.reset()
+    assert controller.start()
+    qtbot.waitUntil(lambda: controller.latest_frame.step > 20)
+    previous_done.set()  # the previous worker's thread, late
+    controller.stop(wait=True)
+    assert controller.state is RunState.IDLE
+    assert not own_workers(controller)
+
+
 def test_protocol_end_stops_then_run_continues_without_input(qtbot, controller):
     model = CANN1D(num=32)
     task = SmoothTracking1D(model, Iext=(0.0, 1.0), duration=(2.0,), time_step=0.05)
