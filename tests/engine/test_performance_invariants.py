@@ -169,21 +169,27 @@ def test_precision_is_validated_and_changes_the_table():
     assert CANN2D(8).precision == "float32"
 
 
+@pytest.mark.parametrize("noisy", [False, True])
 @pytest.mark.parametrize("loop", [True, False])
-def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch, loop):
+def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch, loop, noisy):
     """Inputs are planned thousands of steps ahead; edits, a pulse that ends inside a plan, a looping
     protocol (or one that ends, and the steps after it) and a directly assigned ``A`` must leave the
-    run exactly as inputs computed step by step."""
+    run exactly as inputs computed step by step — noise included: it is drawn only for the steps a plan
+    marks noisy (the protocol's, not a held stimulus's or a pulse's), also where a plan tiles a short
+    looping protocol."""
     from canns_engine import simulation
 
     edits = {40: {"A": 7.0}, 90: {"stimulus": 1.0}, 130: {"stimulus": None},
-             170: {"pulse": {"pos": -2.0, "duration": 0.35}}, 260: "A = 3"}
+             170: {"pulse": {"pos": -2.5, "duration": 0.35}}, 260: "A = 3"}
 
     def run(chunk: int, plan_steps: int):
         monkeypatch.setattr(simulation, "INPUT_PLAN_STEPS", plan_steps)
         model = CANN1D(64)
-        task = SmoothTracking1D(model, Iext=(0.0, 2.0, -1.0), duration=(3.0, 2.0), time_step=0.05)
-        sim = Simulation(model, task, record="summary", loop=loop)  # 100 steps (looped 4 times)
+        if noisy:  # 20 steps (looped 20 times)
+            task = TemplateMatching1D(model, Iext=0.5, duration=1.0, time_step=0.05, noise_level=0.3, seed=4)
+        else:  # 100 steps (looped 4 times)
+            task = SmoothTracking1D(model, Iext=(0.0, 2.0, -1.0), duration=(3.0, 2.0), time_step=0.05)
+        sim = Simulation(model, task, record="summary", loop=loop)
         for stop in [*edits, 400]:
             while sim.step_index < stop:
                 sim.step(min(chunk, stop - sim.step_index))
@@ -202,30 +208,6 @@ def test_planned_inputs_give_the_run_that_per_step_inputs_give(monkeypatch, loop
         np.testing.assert_array_equal(planned_u, u)
     assert np.ptp(summary[:, 0][np.isfinite(summary[:, 0])]) > 3  # the stimulus did move around
     assert np.isnan(summary[-1, 0]) != loop  # past its end a protocol gives no input
-
-
-def test_a_looping_noisy_protocol_gets_the_same_noise_however_it_is_planned(monkeypatch):
-    """Noise is drawn only for the steps the plan marks noisy (the protocol's, not a pulse's): a plan
-    that tiles a short looping protocol must mark the same steps as inputs computed step by step."""
-    from canns_engine import simulation
-
-    def run(chunk: int, plan_steps: int):
-        monkeypatch.setattr(simulation, "INPUT_PLAN_STEPS", plan_steps)
-        model = CANN1D(32)
-        task = TemplateMatching1D(model, Iext=0.5, duration=1.0, time_step=0.05, noise_level=0.3, seed=4)
-        sim = Simulation(model, task, record="summary", loop=True)  # 20 steps, looped
-        while sim.step_index < 100:
-            if sim.step_index == 33:
-                sim.apply({"pulse": {"pos": -1.0, "duration": 0.6}})  # 12 steps without noise
-            sim.step(min(chunk, 100 - sim.step_index, 33 - sim.step_index if sim.step_index < 33 else 100))
-        return sim.recording.summary, model.u.copy()
-
-    plan_steps = simulation.INPUT_PLAN_STEPS
-    summary, u = run(chunk=1, plan_steps=1)  # every step's input computed on its own
-    for chunk in (7, 64, 100):
-        planned_summary, planned_u = run(chunk, plan_steps)
-        np.testing.assert_array_equal(planned_summary, summary)
-        np.testing.assert_array_equal(planned_u, u)
 
 
 @pytest.mark.parametrize("make", [
