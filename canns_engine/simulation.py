@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -66,7 +66,6 @@ class Frame:
     decoded_pos: float | np.ndarray
     summary: dict[str, float]
     done: bool = False
-    events: tuple[dict[str, Any], ...] = field(default=())
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -477,8 +476,7 @@ class Simulation:
         return Frame(step=self.step_index, t=self.t, model_type=m.model_type, params=m.params,
                      x=x, u=u, r=r, inp=inp, v=v.reshape(m.shape) if m.sfa else None,
                      stim_pos=stim, decoded_pos=decoded,
-                     summary=dict(zip(fields, out.tolist(), strict=True)), done=self.done,
-                     events=tuple(self.events))
+                     summary=dict(zip(fields, out.tolist(), strict=True)), done=self.done)
 
     def _fields(self) -> tuple[str, ...]:
         return SUMMARY_FIELDS_1D if self.model.ndim == 1 else SUMMARY_FIELDS_2D
