@@ -299,8 +299,8 @@ class Simulation:
             k0 = first - self._protocol_start
             total = task.total_steps
             if self.loop and total < n:  # the whole protocol, repeated: one repeat, tiled
-                cut = k0 % total
-                repeat = np.concatenate([task.positions(range(cut, total)), task.positions(range(cut))])
+                cut = k0 % total  # the plan starts this far into a repeat
+                repeat = np.roll(task.positions(range(total)), -cut, axis=0)
                 pos[:] = np.resize(repeat, pos.shape)  # (rows, in order, as often as they fit)
                 amp[:] = np.resize(np.where(np.roll(task.stim_on, -cut), model.A, 0.0), n)
                 on_protocol[:] = True
