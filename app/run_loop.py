@@ -13,11 +13,10 @@ import enum
 import gc
 import logging
 import sys
-import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from .workers import create_worker
 
@@ -116,7 +115,6 @@ class RunLoop(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._worker = None
-        self._worker_done = threading.Event()
         self._start_when_ready = False  # run again as soon as the current worker has stopped
         self._state = RunState.IDLE
 
@@ -132,19 +130,11 @@ class RunLoop(QObject):
         raise NotImplementedError
 
     def _start_worker(self, generator: Callable[..., Generator], *args: Any) -> None:
-        """Start a worker on ``generator(*args)`` (the caller checked that none is running).
-
-        Each worker gets an event of its own for :meth:`stop` to wait on: the previous worker's thread
-        sets its event after posting its ``finished``, and may do so after that ``finished`` has been
-        handled and this worker started. With one shared event, a late set marked this worker done at
-        once, and ``stop(wait=True)`` returned with it still running (a test saw the state stay
-        ``STOPPING``)."""
-        self._worker_done = threading.Event()
+        """Start a worker on ``generator(*args)`` (the caller checked that none is running)."""
         self._worker = create_worker(
             generator, *args, _start_thread=False,
             _connect={"yielded": self._on_worker_yielded, "errored": self._on_worker_errored,
                       "returned": self._on_worker_returned, "finished": self._on_worker_finished})
-        self._worker.finished.connect(self._worker_done.set, Qt.ConnectionType.DirectConnection)
         WorkerGC.hold()
         SwitchInterval.hold()
         self._worker.start()
@@ -159,7 +149,11 @@ class RunLoop(QObject):
         if self._state is RunState.RUNNING:
             self._set_state(RunState.STOPPING)
         if wait:
-            if not self._worker_done.wait(timeout):
+            # The worker's own event (see Worker.wait). An event shared by all workers, or one owned here
+            # and connected to ``finished``, went wrong twice: the previous worker's thread, marking it
+            # late, ended this wait with the next worker still running; and once the loop had dropped
+            # such an event, the thread's late call into it crashed the interpreter.
+            if not self._worker.wait(timeout):
                 log.warning("the %s worker did not stop within %.1f s", type(self).__name__, timeout)
             QCoreApplication.sendPostedEvents(self)  # deliver its last items and 'finished' now
 

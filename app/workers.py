@@ -54,7 +54,7 @@ class Worker(QRunnable):
         self.setAutoDelete(False)  # Python owns it: Qt must not delete it under a connected signal
         self._call = (fn, args, kwargs)
         self._quit = threading.Event()
-        self._ended = threading.Event()
+        self._ended = threading.Event()  # set by the pool thread after it has posted ``finished``
         self._signals = _Signals(self)
         self.started = self._signals.started
         self.yielded = self._signals.yielded
@@ -75,6 +75,13 @@ class Worker(QRunnable):
         """The pool thread has finished ``run`` (``finished`` may still be on its way to the GUI thread)."""
         return self._ended.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """Block until the pool thread has finished ``run`` and posted ``finished`` (False on timeout).
+
+        The event belongs to this worker, so a late mark from an earlier worker's thread cannot end the
+        wait, and the pool thread never touches an object its owner may already have dropped."""
+        return self._ended.wait(timeout)
+
     def run(self) -> None:  # pool thread
         fn, args, kwargs = self._call
         self.started.emit()
@@ -87,8 +94,8 @@ class Worker(QRunnable):
         except Exception as exc:
             self.errored.emit(exc)
         finally:
-            self._ended.set()
             self.finished.emit()
+            self._ended.set()
 
     def _iterate(self, gen: Iterator[Any]) -> Any:
         """Pass on every value ``gen`` yields until it returns (its value) or :meth:`quit` is called."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
@@ -139,21 +140,40 @@ def test_divergence_is_reported_and_blocks_runs_until_reset(qtbot, controller):
     controller.stop(wait=True)
 
 
-def test_a_late_done_signal_of_the_previous_worker_does_not_cut_the_next_ones_stop_short(qtbot, controller):
+def test_a_late_done_mark_of_the_previous_worker_does_not_cut_the_next_ones_stop_short(qtbot, controller):
     """A worker's thread marks it done after posting its ``finished``; if that thread is preempted in
     between, the GUI may already have started the next worker when the mark arrives."""
     controller.apply({"k": 0.0})
     with qtbot.waitSignal(controller.error_occurred, timeout=10_000):
-        controller.start()  # diverges at once: the first worker ends by itself
+        assert controller.start()  # diverges at once: the first worker ends by itself
+        previous = controller._worker
     qtbot.waitUntil(lambda: controller.state is RunState.IDLE)
-    previous_done = controller._worker_done
     controller.apply({"k": 8.1})
     controller.reset()
     assert controller.start()
     qtbot.waitUntil(lambda: controller.latest_frame.step > 20)
-    previous_done.set()  # the previous worker's thread, late
+    previous._ended.set()  # the previous worker's thread, late
     controller.stop(wait=True)
     assert controller.state is RunState.IDLE
+    assert not own_workers(controller)
+
+
+def test_back_to_back_runs_that_end_by_themselves_leave_the_app_sound(qtbot, controller):
+    """A run that ends by itself, restarted from its own ``finished`` again and again, with collections in
+    between: the finished worker's thread may still be inside its last calls when the next run starts,
+    and must not touch anything the loop has let go of (an event owned by the loop crashed CI here)."""
+    model = CANN1D(num=32)
+    task = SmoothTracking1D(model, Iext=(0.0, 1.0), duration=(1.0,), time_step=0.05)
+    controller.set_simulation(Simulation(model, task, record="summary"))
+    controller.set_speed(None)
+    for _ in range(40):
+        controller.reset()
+        with qtbot.waitSignal(controller.protocol_finished, timeout=10_000):
+            assert controller.start()
+        qtbot.waitUntil(lambda: controller.state is RunState.IDLE)
+        gc.collect()
+    assert controller.state is RunState.IDLE
+    assert controller.latest_frame.step == task.total_steps
     assert not own_workers(controller)
 
 
