@@ -32,6 +32,12 @@ from .axis import LeanAxisItem
 AXIS_SIDES = ("left", "bottom", "right", "top")
 
 
+def _unbreakable(text: str) -> str:
+    """``text`` as rich text that never breaks across lines: a legend entry stays whole, "place-cell"
+    included (Qt breaks a line after a hyphen)."""
+    return text.replace(" ", "&nbsp;").replace("-", "\u2011")  # non-breaking space and hyphen
+
+
 @dataclass
 class _PlotSpec:
     plot: pg.PlotItem
@@ -122,7 +128,7 @@ class FrameView(QWidget):
     def _render_legend(self) -> None:
         glyphs = {"line": "━━", "thin": "──", "area": "▆▆"}
         parts = [f'<span style="color:{getattr(self.theme, color)}">{glyphs.get(symbol, symbol)}</span>'
-                 f"&nbsp;{text.replace(' ', '&nbsp;')}" for text, color, symbol in self._legend_items]
+                 f"&nbsp;{_unbreakable(text)}" for text, color, symbol in self._legend_items]
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
     def add_plot(self, row: int, col: int, *, title: str = "", x: tuple[str, str] = ("", ""),

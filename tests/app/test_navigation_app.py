@@ -21,6 +21,7 @@ from app.navigation import (
     is_navigation_manifest,
     open_navigation_experiment,
 )
+from app.navigation.arena import ArenaView
 from app.theme import configure_pyqtgraph
 
 
@@ -198,3 +199,11 @@ def test_the_app_builds_path_integration_after_its_kernels_are_cached(monkeypatc
     with pytest.raises(RuntimeError, match="closing"):
         nav.build_navigation(_manifest(), in_helpers=True)
     assert "HierarchicalNetwork" in warmup.WARMABLE
+
+
+def test_the_arena_legend_keeps_each_entry_on_one_line_when_the_dock_is_narrow(qtbot):
+    configure_pyqtgraph()
+    view = ArenaView(5.0, 5.0)
+    qtbot.addWidget(view)
+    one_line = view.legend.heightForWidth(2000)
+    assert view.legend.heightForWidth(240) == one_line  # "place-cell rates" broke after its hyphen
