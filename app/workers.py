@@ -72,7 +72,8 @@ class Worker(QRunnable):
 
     @property
     def done(self) -> bool:
-        """The pool thread has finished ``run`` (``finished`` may still be on its way to the GUI thread)."""
+        """The pool thread has posted ``finished`` (it may still be on its way to the GUI thread) and is
+        leaving ``run``."""
         return self._ended.is_set()
 
     def wait(self, timeout: float) -> bool:
