@@ -161,7 +161,7 @@ def _seconds(model, task, threads: int = 1) -> float:
 
 def _threads(model) -> int:
     """2 where the engine cuts the network in two (then a second thread can take one part), else 1."""
-    return 2 if len(slot_bounds(model.kernel.table.shape[1], sheet=model.ndim == 2)) > 2 else 1
+    return 2 if len(slot_bounds(model.kernel.slots, sheet=model.ndim == 2)) > 2 else 1
 
 
 def _ours(cfg: Config, endpoint: bool, repeats: int, precision: str = "float32") -> float:

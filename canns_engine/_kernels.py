@@ -40,6 +40,10 @@ profile costs two multiplications per neuron instead of an ``exp`` (:func:`_prof
 Modes are taken four at a time (the mode table is padded to a multiple of four rows per part), which
 quarters the loads and stores of the running sums and the number of short loops.
 
+The mode table starts on a cache line and its rows are padded with zeros to whole cache lines
+(:mod:`canns_engine._memory`), so no vector load straddles two lines; a ring's last block of slots
+sweeps that padding too (``even``/``odd`` stay zero there), which spares those sweeps a scalar remainder.
+
 Code generation notes: hot loops index with unsigned integers (numba otherwise emits a negative-index
 check on every access, which blocks vectorisation); every kernel is compiled with ``fastmath`` limited to
 reassociation and fused multiply-add (``FASTMATH``): sums may be reordered, so results differ from the
@@ -177,6 +181,7 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     rows, num = u.shape
     width = table.shape[0]
     pairs_end = (period + 1) // 2  # slots 1 … pairs_end - 1 hold two distinct neurons
+    n_slots = period // 2 + 1  # the table's columns from here on are zero padding
     dup = num > period  # canns' grid: neuron `period` duplicates neuron 0
     back = np.uint64(period)
     total = 0.0
@@ -193,7 +198,7 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
         for s0 in range(s_lo, s_hi, SLOT_BLOCK):
             s1 = min(s0 + SLOT_BLOCK, s_hi)
             lo = np.uint64(s0)
-            hi = np.uint64(s1)
+            hi = np.uint64(table.shape[1] if s1 == n_slots else s1)  # the last block sweeps the padding too
             p_lo = max(s0, 1)
             p_hi = max(min(s1, pairs_end), p_lo)
             b_lo = period - p_hi + 1  # the partners period - s of the pair slots, ascending
@@ -383,7 +388,8 @@ def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, q_lo, q_hi, eve
     every column mode: fold the row pairs, project along the rows with the same table, scale by both
     modes' weights, synthesise back and unfold into ``coef[q, i]``.
     """
-    width, slots = table.shape
+    width = table.shape[0]
+    slots = period // 2 + 1
     rows = proj.shape[1]
     back = np.uint64(period)
     for q in range(q_lo, q_hi):
@@ -533,8 +539,8 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     col = np.empty(width, table.dtype)
     cy = np.empty(slots, table.dtype)
     sy = np.empty(slots, table.dtype)
-    even = np.empty(slots, table.dtype)
-    odd = np.empty(slots, table.dtype)
+    even = np.zeros(slots, table.dtype)  # zero in the table's padding columns, where no slot writes
+    odd = np.zeros(slots, table.dtype)
     drive = np.empty(num)
     ext = np.empty(num if sheet is None and has_noise else 0)  # ring with noise: a row's whole input
     drive2 = np.empty(num if sheet is not None else 0)  # sheet: the partner row's new u²

@@ -34,6 +34,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ._memory import CACHE_LINE, cache_aligned
+
 MODE_RTOL = 1e-9
 """Fourier modes above the last one with ``|eigenvalue| ≥ MODE_RTOL · max|eigenvalue|`` are dropped."""
 
@@ -49,6 +51,7 @@ The adaptation models default to float64 (``BaseCANN.precision`` says why)."""
 
 ROW_BLOCK = 4
 """The cosine and sine parts of the mode table are padded to a multiple of this many rows."""
+
 
 DENSE_AXIS = 48
 """Axes of at most this many neurons also get :attr:`ModalKernel.dense`: a sheet that small applies the
@@ -108,11 +111,13 @@ class ModalKernel:
 
     Attributes
     ----------
-    table : ndarray, shape (rows, slots)
+    table : ndarray, shape (rows, columns)
         ``cos(m θ_s)`` for ``m = 0 … M``, then ``sin(m θ_s)`` for ``m = 1 … M``, on the slots
         ``s = 0 … period // 2`` (slot ``s`` stands for the neurons ``s`` and ``period - s``). A sine row
         that vanishes on the grid (``m = period / 2``) is left out. Each part is padded with zero rows
-        (of zero weight) to a multiple of ``ROW_BLOCK``, so the kernels can take modes four at a time.
+        (of zero weight) to a multiple of ``ROW_BLOCK``, so the kernels can take modes four at a time,
+        and every row with zero columns after the last slot to a whole number of cache lines; the table
+        starts on a cache line, so every row does (:mod:`canns_engine._memory`).
     dense : ndarray, shape (num, num) or (0, 0)
         :meth:`matrix` in the table's dtype when ``num ≤ DENSE_AXIS``, else empty.
     n_cos : int
@@ -159,9 +164,17 @@ class ModalKernel:
         parts = [(np.pad(rows, ((0, -len(w) % ROW_BLOCK), (0, 0))), np.pad(w, (0, -len(w) % ROW_BLOCK)))
                  for rows, w in parts]
         table = np.concatenate([rows for rows, _ in parts]).astype(dtype)
+        table = cache_aligned(np.pad(table, ((0, 0), (0, -len(slots) % (CACHE_LINE // table.itemsize)))))
         kernel = cls(table=table, dense=np.empty((0, 0), dtype), n_cos=len(parts[0][1]),
                      weight=np.concatenate([w for _, w in parts]), period=period, endpoint=endpoint, num=num)
-        return replace(kernel, dense=kernel.matrix().astype(dtype)) if num <= DENSE_AXIS else kernel
+        if num > DENSE_AXIS:
+            return kernel
+        return replace(kernel, dense=cache_aligned(kernel.matrix().astype(dtype)))
+
+    @property
+    def slots(self) -> int:
+        """Number of slots (``period // 2 + 1``); the table's columns after them are zero padding."""
+        return self.period // 2 + 1
 
     @property
     def modes(self) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import _kernels
+from ._memory import aligned_zeros, cache_aligned
 from .analysis import Decoder
 from .connectivity import (
     DEFAULT_PRECISION,
@@ -144,9 +145,9 @@ class BaseCANN:
         if structural:
             self._build()
             if structural & {self.size_param, "z_min", "z_max"}:
-                self.u, self.v = (self._resample(old_x, old_range, s) for s in old_state)
-                self.inp = np.zeros(self.shape)
-                self.r = np.zeros(self.shape)
+                self.u, self.v = (cache_aligned(self._resample(old_x, old_range, s)) for s in old_state)
+                self.inp = aligned_zeros(self.shape)
+                self.r = aligned_zeros(self.shape)
                 _kernels._rate(self.u.reshape(-1), self.k, self.r.reshape(-1))
         return structural
 
@@ -187,11 +188,11 @@ class BaseCANN:
 
     # -- state ------------------------------------------------------------------------------------
     def init_state(self) -> None:
-        """Reset ``u``, ``r``, ``inp`` (and ``v``) to zero, as canns does."""
-        self.u = np.zeros(self.shape)
-        self.r = np.zeros(self.shape)
-        self.inp = np.zeros(self.shape)
-        self.v = np.zeros(self.shape)
+        """Reset ``u``, ``r``, ``inp`` (and ``v``) to zero, as canns does (new arrays, on cache lines)."""
+        self.u = aligned_zeros(self.shape)
+        self.r = aligned_zeros(self.shape)
+        self.inp = aligned_zeros(self.shape)
+        self.v = aligned_zeros(self.shape)
 
     reset = reset_state = init_state
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _kernels, parts
+from ._memory import cache_aligned, is_aligned
 from .analysis import SUMMARY_FIELDS_1D, SUMMARY_FIELDS_2D, summarize_1d, summarize_2d
 from .errors import ConfigError, NumericalInstabilityError
 from .models import BaseCANN, check_step
@@ -362,8 +363,9 @@ class Simulation:
         shapes = {a.shape for a in (model.u, model.v, model.r, model.inp)} | {noise.shape[1:] or model.shape}
         if shapes != {model.shape} or model.kernel.num != model.num:
             raise RuntimeError(f"inconsistent network state shapes {shapes} for {model.shape}")
-        for name in ("u", "v", "r", "inp"):  # the kernel updates views of these: C order, float64
-            setattr(model, name, np.ascontiguousarray(getattr(model, name), dtype=np.float64))
+        for name in ("u", "v", "r", "inp"):  # the kernel updates views of these: C order, float64, and
+            state = np.ascontiguousarray(getattr(model, name), dtype=np.float64)  # on a cache line
+            setattr(model, name, state if is_aligned(state) else cache_aligned(state))
         n = len(amp)
         every = rec.record_every if rec is not None else 1 << 62
         rows = (self.step_index + n) // every - self.step_index // every
@@ -390,7 +392,7 @@ class Simulation:
             self.step_index, every, *(sheet(a) for a in (out_u, out_v, out_inp)), out_sum,
             dec.cos, dec.sin, dec.weight, model.x, model.dx, None if model.ndim == 1 else True,
         )
-        bounds = parts.slot_bounds(kern.table.shape[1], sheet=model.ndim == 2)
+        bounds = parts.slot_bounds(kern.slots, sheet=model.ndim == 2)
         recorded, bad = parts.run(args, bounds, kern.table.shape[0], grid[0], kern.table.dtype, self.threads)
         done = n if bad < 0 else bad
         if done:

@@ -19,8 +19,16 @@ from canns_engine import (
     TemplateMatching1D,
     simulate,
 )
+from canns_engine._memory import CACHE_LINE
 from canns_engine.analysis import bump_width, decode_2d
-from canns_engine.connectivity import DENSE_AXIS, ModalKernel, feature_space, gaussian, stimulus_profile, wrap
+from canns_engine.connectivity import (
+    DENSE_AXIS,
+    ModalKernel,
+    feature_space,
+    gaussian,
+    stimulus_profile,
+    wrap,
+)
 
 
 @pytest.mark.parametrize("endpoint", [True, False])
@@ -40,6 +48,56 @@ def test_modal_kernel_equals_dense_kernel(num, a, endpoint):
 def test_modal_kernel_keeps_few_modes_whatever_the_size():
     modes = {ModalKernel.build(num, 0.5, 2 * np.pi).modes for num in (256, 1024, 8192)}
     assert modes == {25}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("num", "endpoint"), [(128, True), (128, False), (1024, True), (40, False)])
+def test_mode_table_rows_start_on_cache_lines_and_the_padding_is_zero(num, endpoint, dtype):
+    kernel = ModalKernel.build(num, 0.3, 2 * np.pi, endpoint=endpoint, dtype=dtype)
+    table = kernel.table
+    assert kernel.slots == kernel.period // 2 + 1
+    assert table.ctypes.data % CACHE_LINE == 0 and table.strides[0] % CACHE_LINE == 0
+    assert table.shape[1] - kernel.slots < CACHE_LINE // table.itemsize
+    assert not table[:, kernel.slots:].any()
+    if kernel.dense.size:
+        assert kernel.dense.ctypes.data % CACHE_LINE == 0
+
+
+@pytest.mark.parametrize("cls", [CANN1D_SFA, CANN2D])
+def test_the_state_starts_on_cache_lines_however_it_was_set(cls):
+    model = cls(33)
+    assert all(getattr(model, name).ctypes.data % CACHE_LINE == 0 for name in ("u", "v", "r", "inp"))
+    model.set_params(**{model.size_param: 40})  # resampled onto the new grid
+    assert all(getattr(model, name).ctypes.data % CACHE_LINE == 0 for name in ("u", "v", "r", "inp"))
+    buffer = np.zeros(model.u.size + 1)
+    model.u = buffer[1:].reshape(model.shape)  # 8 bytes off: copied once, then stepped in place
+    model.u[...] = 0.5
+    model.update(np.zeros(model.shape))
+    assert model.u.ctypes.data % CACHE_LINE == 0 and not np.shares_memory(model.u, buffer)
+    stepped = model.u
+    model.update(np.zeros(model.shape))
+    assert model.u is stepped and 0 < model.u.max() < 0.5
+
+
+@pytest.mark.parametrize(("cls", "num", "threads"), [
+    (CANN1D_SFA, 128, 1), (CANN1D, 1024, 1), (CANN1D, 2048, 2)])
+def test_a_run_does_not_depend_on_the_table_padding(cls, num, threads):
+    """The ring's last block of slots sweeps the table's zero padding as well (no scalar remainder):
+    the same run with an unpadded, unaligned table agrees to rounding (the sums are only reordered)."""
+    runs = []
+    for padded in (True, False):
+        model = cls(num, endpoint=False, dt=0.05, precision="float64")
+        assert model.kernel.table.shape[1] > model.kernel.slots  # the ring grid's slots need padding
+        if not padded:
+            k = model.kernel
+            buffer = np.empty(k.table[:, :k.slots].nbytes + 8)  # 8 bytes off a cache line
+            start = (-buffer.ctypes.data % CACHE_LINE + 8) // 8
+            table = buffer[start:start + k.table[:, :k.slots].size].reshape(-1, k.slots)
+            table[...] = k.table[:, :k.slots]
+            model.kernel = dataclasses.replace(k, table=table)
+        task = SmoothTracking1D(model, Iext=(0.0, 2.0), duration=(25.0,), time_step=0.05)
+        runs.append(simulate(model, task, record="full", threads=threads).u)
+    assert np.abs(runs[0] - runs[1]).max() <= 1e-12 * np.abs(runs[1]).max()
 
 
 def _dense_step(model, u, inp):

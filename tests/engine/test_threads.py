@@ -54,7 +54,7 @@ def run_in_pieces(case, threads):
 def test_two_threads_give_bit_for_bit_the_numbers_of_one(case):
     one, two = run_in_pieces(case, 1), run_in_pieces(case, 2)
     model = two.model
-    assert len(parts.slot_bounds(model.kernel.table.shape[1], sheet=model.ndim == 2)) == 3  # really cut
+    assert len(parts.slot_bounds(model.kernel.slots, sheet=model.ndim == 2)) == 3  # really cut
     assert np.abs(two.model.u).max() > 0.1  # a real bump, not a network at rest
     for name in ("u", "v", "r", "inp"):
         np.testing.assert_array_equal(getattr(two.model, name), getattr(one.model, name), err_msg=name)
@@ -65,11 +65,11 @@ def test_two_threads_give_bit_for_bit_the_numbers_of_one(case):
 
 
 def test_small_networks_stay_in_one_part_and_large_ones_are_cut_evenly():
-    assert list(parts.slot_bounds(CANN1D(2046).kernel.table.shape[1], sheet=False)) == [0, 1023]
-    assert list(parts.slot_bounds(CANN2D(30).kernel.table.shape[1], sheet=True)) == [0, 15]
-    lo, cut, hi = parts.slot_bounds(CANN1D(2047).kernel.table.shape[1], sheet=False)
+    assert list(parts.slot_bounds(CANN1D(2046).kernel.slots, sheet=False)) == [0, 1023]
+    assert list(parts.slot_bounds(CANN2D(30).kernel.slots, sheet=True)) == [0, 15]
+    lo, cut, hi = parts.slot_bounds(CANN1D(2047).kernel.slots, sheet=False)
     assert (lo, hi) == (0, 1024) and cut == 512
-    lo, cut, hi = parts.slot_bounds(CANN2D(64).kernel.table.shape[1], sheet=True)
+    lo, cut, hi = parts.slot_bounds(CANN2D(64).kernel.slots, sheet=True)
     assert (lo, hi) == (0, 32) and cut % 4 == 0 and abs(cut - 16) <= 2
 
 
