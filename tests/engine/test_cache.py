@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from canns_engine import _cache
 
 
@@ -86,3 +88,50 @@ def test_a_module_imported_after_numba_reread_its_settings_is_still_cached_in_th
     assert numba_setting == str(tmp_path / "elsewhere")  # numba did re-read it
     assert motion_folder == os.path.join(engine_folder, "canns_engine", "hierarchical")
     assert engine_folder.startswith(str(tmp_path / "cache"))
+
+
+class _FakeMsvcrt:
+    """Windows' ``msvcrt.locking`` as far as ``_cache`` relies on it: ``LK_LOCK`` locks bytes from the
+    file's current position and raises ``OSError`` when it cannot get them (Windows retries for ~10 s
+    first); ``LK_UNLCK`` releases them."""
+
+    LK_LOCK, LK_UNLCK = 1, 0
+
+    def __init__(self, refusals: int = 0):
+        self.refusals = refusals  # how many LK_LOCK calls fail before one succeeds
+        self.calls = []
+
+    def locking(self, fd, mode, nbytes):
+        self.calls.append((mode, os.lseek(fd, 0, os.SEEK_CUR), nbytes))
+        if mode == self.LK_LOCK and self.refusals > 0:
+            self.refusals -= 1
+            raise OSError(36, "Resource deadlock avoided")
+
+
+def _as_windows(monkeypatch, fake):
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+
+
+def test_on_windows_the_lock_is_byte_0_whatever_the_append_position(tmp_path, monkeypatch):
+    lock = tmp_path / "index.lock"
+    lock.write_bytes(b"left by an earlier run")  # append mode opens at the end: the lock must not
+    fake = _FakeMsvcrt()
+    _as_windows(monkeypatch, fake)
+    with _cache.file_lock(lock):
+        assert fake.calls == [(fake.LK_LOCK, 0, 1)]
+    assert fake.calls[1:] == [(fake.LK_UNLCK, 0, 1)]
+
+
+def test_on_windows_a_busy_lock_is_retried_then_reported_with_its_file(tmp_path, monkeypatch):
+    fake = _FakeMsvcrt(refusals=5)  # still busy after five of LK_LOCK's own ~10 s waits
+    _as_windows(monkeypatch, fake)
+    with _cache.file_lock(tmp_path / "a.lock"):
+        pass
+    assert [mode for mode, _, _ in fake.calls] == [fake.LK_LOCK] * 6 + [fake.LK_UNLCK]
+    fake = _FakeMsvcrt(refusals=6)
+    _as_windows(monkeypatch, fake)
+    with pytest.raises(_cache.LockUnavailable, match=r"cannot lock .*b\.lock: .*deadlock"), \
+            _cache.file_lock(tmp_path / "b.lock"):
+        raise AssertionError("entered without the lock")
+    assert [mode for mode, _, _ in fake.calls] == [fake.LK_LOCK] * 6  # never unlocked what it never held
