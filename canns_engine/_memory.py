@@ -16,18 +16,27 @@ CACHE_LINE = 64
 """Bytes per cache line (x86-64 and ARM64)."""
 
 
+def aligned_empty(shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+    """``np.empty(shape, dtype)``, starting on a cache line (a C-contiguous view into a slightly larger
+    buffer)."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buffer = np.empty(nbytes + CACHE_LINE, np.uint8)
+    start = -buffer.ctypes.data % CACHE_LINE
+    return buffer[start:start + nbytes].view(dtype).reshape(shape)
+
+
 def cache_aligned(a: np.ndarray) -> np.ndarray:
     """A C-contiguous copy of ``a`` whose first element starts on a cache line."""
-    buffer = np.empty(a.nbytes + CACHE_LINE, np.uint8)
-    start = -buffer.ctypes.data % CACHE_LINE
-    out = buffer[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out = aligned_empty(a.shape, a.dtype)
     out[...] = a
     return out
 
 
 def aligned_zeros(shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
     """``np.zeros(shape, dtype)``, starting on a cache line."""
-    return cache_aligned(np.zeros(shape, dtype))
+    out = aligned_empty(shape, dtype)
+    out.fill(0)
+    return out
 
 
 def is_aligned(a: np.ndarray) -> bool:
