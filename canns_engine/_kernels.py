@@ -41,8 +41,10 @@ Modes are taken four at a time (the mode table is padded to a multiple of four r
 quarters the loads and stores of the running sums and the number of short loops.
 
 The mode table starts on a cache line and its rows are padded with zeros to whole cache lines
-(:mod:`canns_engine._memory`), so no vector load straddles two lines; a ring's last block of slots
-sweeps that padding too (``even``/``odd`` stay zero there), which spares those sweeps a scalar remainder.
+(:mod:`canns_engine._memory`), so no vector load straddles two lines. Where the slots end more than half
+a vector into their last vector, a ring's last block sweeps that padding too (``even``/``odd`` stay zero
+there) instead of a long scalar remainder; a short remainder is cheaper than the padded vectors (the ring
+grid's 65 slots at 128 neurons: 7 % of a step; 71 slots: 5 % the other way).
 
 Code generation notes: hot loops index with unsigned integers (numba otherwise emits a negative-index
 check on every access, which blocks vectorisation); every kernel is compiled with ``fastmath`` limited to
@@ -184,6 +186,7 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     width = table.shape[0]
     pairs_end = (period + 1) // 2  # slots 1 … pairs_end - 1 hold two distinct neurons
     n_slots = period // 2 + 1  # the table's columns from here on are zero padding
+    lanes = 32 // table.itemsize  # slots per AVX vector
     dup = num > period  # canns' grid: neuron `period` duplicates neuron 0
     back = np.uint64(period)
     total = 0.0
@@ -200,7 +203,9 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
         for s0 in range(s_lo, s_hi, SLOT_BLOCK):
             s1 = min(s0 + SLOT_BLOCK, s_hi)
             lo = np.uint64(s0)
-            hi = np.uint64(table.shape[1] if s1 == n_slots else s1)  # the last block sweeps the padding too
+            hi = np.uint64(s1)
+            if s1 == n_slots and s1 % lanes > lanes // 2:  # rather than a long scalar tail, the last
+                hi = np.uint64(table.shape[1])               # block sweeps the zero padding
             p_lo = max(s0, 1)
             p_hi = max(min(s1, pairs_end), p_lo)
             b_lo = period - p_hi + 1  # the partners period - s of the pair slots, ascending
