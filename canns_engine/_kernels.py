@@ -77,6 +77,10 @@ SLOT_BLOCK = 512
 """Slots per block of a row pass: the table columns of a block stay in cache between synthesis and
 projection (matters for rings of thousands of neurons)."""
 
+VECTOR_BYTES = 32
+"""Bytes of one AVX vector: where a ring's slots end more than half a vector into their last vector,
+its last block sweeps the table's zero padding instead of a scalar remainder."""
+
 POWER_BLOCK = 64
 """Length of the table of powers in :func:`_profile` (``f^k = fine[k % 64] · (f^64)^(k // 64)``)."""
 
@@ -186,7 +190,7 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     width = table.shape[0]
     pairs_end = (period + 1) // 2  # slots 1 … pairs_end - 1 hold two distinct neurons
     n_slots = period // 2 + 1  # the table's columns from here on are zero padding
-    lanes = 32 // table.itemsize  # slots per AVX vector
+    lanes = VECTOR_BYTES // table.itemsize  # slots per vector
     dup = num > period  # canns' grid: neuron `period` duplicates neuron 0
     back = np.uint64(period)
     total = 0.0

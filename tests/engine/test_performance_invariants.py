@@ -19,6 +19,7 @@ from canns_engine import (
     TemplateMatching1D,
     simulate,
 )
+from canns_engine._kernels import VECTOR_BYTES
 from canns_engine._memory import CACHE_LINE
 from canns_engine.analysis import bump_width, decode_2d
 from canns_engine.connectivity import (
@@ -91,7 +92,7 @@ def test_a_run_does_not_depend_on_the_table_padding(cls, num, threads, precision
     runs = []
     for padded in (True, False):
         model = cls(num, endpoint=False, dt=0.05, precision=precision)
-        slots, lanes = model.kernel.slots, 32 // model.kernel.table.itemsize
+        slots, lanes = model.kernel.slots, VECTOR_BYTES // model.kernel.table.itemsize
         assert model.kernel.table.shape[1] > slots  # the ring grid's slots need padding
         assert (slots % lanes > lanes // 2) == sweeps_padding
         if not padded:
