@@ -56,18 +56,32 @@ it); ``error_model="numpy"`` makes a division by zero give inf/NaN instead of ra
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
+from ._memory import zeroed_block
 from ._sync import barrier
 from .analysis import summarize_1d, summarize_2d, wrap_scalar
 
 FASTMATH = {"reassoc", "contract"}
 """fastmath flags of every kernel: reorder sums, fuse multiply-adds; never assume finite values."""
 
-kernel = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
-"""The decorator of the compiled entry points (cached, GIL released)."""
+NO_NRT = {"_nrt": False}
+"""Compile without numba's reference counting (its runtime, NRT). With it, every array handed to an
+inlined part, every view (``u[i]``, ``table[:n_cos, s]``) and every array chosen by a condition costs an
+atomic increment and decrement of a shared counter in the step loop; numba's pruning pass removed none of
+them in :func:`run` (read from the compiled code, and counted with a debugger: 14 pairs a step on a ring,
+65 increments and 97 decrements on a 32 × 32 sheet, 181 and 245 on a 64 × 64 adaptation sheet, where two
+threads contend for the same counters). A function compiled so cannot allocate: the caller passes every
+scratch array in (:func:`workspace`). ``_nrt`` is a private option of numba, which numba uses itself (its
+string functions and merge sort); a test recompiles the step loop and fails if reference counting is back.
+Removing it: 1.18× faster on a 128-neuron adaptation ring, 1.04–1.06× on a 32 × 32 sheet, 1.26× on that
+sheet with two threads (in-process alternation; the numbers are bit-identical)."""
+
+kernel = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", **NO_NRT)
+"""The decorator of the compiled entry points (cached, GIL released, no reference counting)."""
 
 part = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 """The decorator of the parts of :func:`run`: inlined into it (numba IR), so each is compiled once, as
@@ -498,11 +512,73 @@ def state_copies(u, v, inp, x, k, sfa):
     return u_out, r, inp_out, v_out, x.copy(), s2 * norm
 
 
+class Workspace(NamedTuple):
+    """The scratch arrays of one thread's :func:`run` (which cannot allocate: :data:`NO_NRT`).
+
+    ``tab`` marks the table's precision (the recurrent product), the rest is float64. A ring is one row
+    of ``num`` neurons; the sheet-only arrays are empty there.
+    """
+
+    proj: np.ndarray  # tab (width, rows): projections of the rows' u² on the modes, all parts added
+    proj_flat: np.ndarray  # the same memory, flat (added up in one loop)
+    coef: np.ndarray  # tab (width, rows): each row's recurrent input in the modes
+    zero: np.floating  # tab: the start of a sum in the table's precision
+    no_noise: np.ndarray  # (0, 0): the noise argument of the parts when there is none (never read)
+    row: np.ndarray  # (fields,): a recorded step's summary, before it is stored as float32
+    col: np.ndarray  # tab (width,): a sheet's column-mode coefficients (modal route)
+    cy: np.ndarray  # tab (table columns,): cosine part of a row's input per slot (sheet: per column mode)
+    sy: np.ndarray  # tab: sine part
+    even: np.ndarray  # tab, zeros: even part of u² per slot; zero in the padding columns (never written)
+    odd: np.ndarray  # tab, zeros: odd part
+    ext: np.ndarray  # (num,) on a ring with noise: a row's whole input
+    drive: np.ndarray  # (num,) on a sheet: a row's new u²
+    drive2: np.ndarray  # (num,) on a sheet: its partner row's new u²
+    c_row: np.ndarray  # tab (num,) on a sheet: a row's cosine part
+    s_row: np.ndarray  # tab (num,) on a sheet: its sine part
+    ev: np.ndarray  # tab (4, num) on a sheet: four slots' folded u², even part
+    od: np.ndarray  # tab (4, num) on a sheet: odd part
+    fine: np.ndarray  # (POWER_BLOCK,): powers of an input bump's factor (:func:`_profile`)
+    gauss: np.ndarray  # (period + 1,): exp(-c (k Δ)²), the fixed factor of every input bump
+    prof_x: np.ndarray  # (num,): the input profile along x
+    prof_y: np.ndarray  # (rows,): along y (a ring's single row: 1)
+    row_amp: np.ndarray  # (rows,): each row's input amplitude this step
+    seen: np.ndarray  # (2,): the stimulus positions the profiles were built for
+    marginals: np.ndarray  # (2, num) on a sheet: scratch of summarize_2d
+
+
+def workspace(table: np.ndarray, rows: int, num: int, period: int, *, noise: bool, fields: int,
+              coef: np.ndarray | None = None) -> Workspace:
+    """A :class:`Workspace` for :func:`run` on ``rows × num`` neurons with the mode table ``table``.
+
+    ``coef`` shares another thread's coefficients: the two threads of a sheet compute half of them each
+    (a ring's threads each compute all of theirs, so it is ignored there)."""
+    tab = table.dtype
+    width, columns = table.shape
+    sheet = rows > 1
+    on_sheet = num if sheet else 0
+    f64 = np.dtype(np.float64)
+    shapes = {  # (every array zeroed: even and odd must be zero in the table's padding columns)
+        "proj": ((width, rows), tab), "coef": ((width, rows), tab), "no_noise": ((0, 0), f64),
+        "row": ((fields,), f64), "col": ((width,), tab), "cy": ((columns,), tab), "sy": ((columns,), tab),
+        "even": ((columns,), tab), "odd": ((columns,), tab),
+        "ext": ((num if noise and not sheet else 0,), f64),
+        "drive": ((on_sheet,), f64), "drive2": ((on_sheet,), f64), "c_row": ((on_sheet,), tab),
+        "s_row": ((on_sheet,), tab), "ev": ((4, on_sheet), tab), "od": ((4, on_sheet), tab),
+        "fine": ((POWER_BLOCK,), f64), "gauss": ((period + 1,), f64), "prof_x": ((num,), f64),
+        "prof_y": ((rows,), f64), "row_amp": ((rows,), f64), "seen": ((2,), f64),
+        "marginals": ((2, on_sheet), f64),
+    }
+    arrays = dict(zip(shapes, zeroed_block(list(shapes.values())), strict=True))
+    if coef is not None and sheet:
+        arrays["coef"] = coef
+    return Workspace(**arrays, proj_flat=arrays["proj"].reshape(-1), zero=tab.type(0))
+
+
 @kernel
 def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m, sfa,
         z_min, z_range, a, stim_pos, stim_amp, noise, step0, rec_every,
         out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet,
-        bounds, me, sync, proj_parts, s2_parts, shared_coef):
+        bounds, me, sync, proj_parts, s2_parts, work):
     """Advance a ring (``u`` of shape ``(1, num)``) or a sheet (``(L, L)``) by ``len(stim_amp)`` steps.
 
     ``sheet`` is ``None`` for a ring and ``True`` for a sheet: numba compiles one version per geometry and
@@ -522,54 +598,35 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     (``me = 0`` and ``me = 1``, sharing ``u``, ``v``, ``proj_parts``, ``s2_parts`` and the barrier
     counters ``sync``). Thread 0 alone writes ``r``, ``inp`` and the recording; barriers keep thread 1
     off the state while thread 0 reads all of it (the rate before the last step, a recorded step). On a
-    sheet the two threads also share the coefficients (``shared_coef``): each computes half of the column
-    modes, and a second barrier per step waits for both halves.
+    sheet the two threads also share the coefficients (``work.coef``, see :func:`workspace`): each
+    computes half of the column modes, and a second barrier per step waits for both halves.
+
+    ``work`` holds the thread's scratch arrays (:class:`Workspace`): ``run`` is compiled without
+    reference counting (:data:`NO_NRT`) and cannot allocate.
     """
     rows, num = u.shape
-    width, slots = table.shape
+    width = table.shape[0]
     c_inp = 0.25 / (a * a)
     spacing = z_range / period
     has_noise = noise.shape[0] > 0
     parts = bounds.shape[0] - 1
     threaded = me >= 0
     lead = me <= 0  # the thread that writes r, inp and the recording
-    # scratch, allocated once per chunk
-    # the recurrent product runs in the table's precision (float32 or float64), the state in float64
-    proj = np.empty((width, rows), table.dtype)  # projections of u² on the modes (mode-major), all parts
+    proj, proj_flat, coef, zero = work.proj, work.proj_flat, work.coef, work.zero
     # the parts' projections are added up as flat arrays: one loop, where (mode, row) loops ran a ring's
     # single row as `width` one-element loops, each with its set-up (sampled: 9 % of a 128-neuron step)
     n_proj = np.uint64(width * rows)
-    proj_flat = proj.reshape(width * rows)
     parts_flat = proj_parts.reshape((2, parts, proj_parts.shape[2] * rows))
-    # each row's recurrent input in the modes (a sheet on two threads: one array for both)
-    coef = shared_coef if threaded and sheet is not None else np.empty((width, rows), table.dtype)
-    zero = np.zeros(1, table.dtype)[0]  # the start of a sum in the table's precision
-    no_noise = np.empty((0, 0))  # the noise argument of the parts when there is none (never read)
-    row = np.empty(out_sum.shape[1])  # a recorded step's summary, before it is stored in out_sum
-    col = np.empty(width, table.dtype)
-    cy = np.empty(slots, table.dtype)
-    sy = np.empty(slots, table.dtype)
-    even = np.zeros(slots, table.dtype)  # zero in the table's padding columns, where no slot writes
-    odd = np.zeros(slots, table.dtype)
-    drive = np.empty(num if sheet is not None else 0)  # sheet: a row's new u²
-    ext = np.empty(num if sheet is None and has_noise else 0)  # ring with noise: a row's whole input
-    drive2 = np.empty(num if sheet is not None else 0)  # sheet: the partner row's new u²
-    c_row = np.empty(num if sheet is not None else 0, table.dtype)  # sheet: a row's cosine part
-    s_row = np.empty(num if sheet is not None else 0, table.dtype)
-    ev = np.empty((4, num if sheet is not None else 0), table.dtype)  # sheet: four slots' folded u²
-    od = np.empty((4, num if sheet is not None else 0), table.dtype)
-    fine = np.empty(POWER_BLOCK)
-    gauss = np.empty(period + 1)  # exp(-c (k Δ)²), the fixed factor of every input bump
+    no_noise, row, col, cy, sy = work.no_noise, work.row, work.col, work.cy, work.sy
+    even, odd, ext, drive, drive2 = work.even, work.odd, work.ext, work.drive, work.drive2
+    c_row, s_row, ev, od, fine, gauss = work.c_row, work.s_row, work.ev, work.od, work.fine, work.gauss
+    prof_x, prof_y, row_amp, seen = work.prof_x, work.prof_y, work.row_amp, work.seen
     for j in range(period + 1):
         gauss[j] = math.exp(-c_inp * (j * spacing) ** 2)
-    prof_x = np.empty(num)
     for j in range(num):
         prof_x[j] = 0.0
-    prof_y = np.empty(rows)  # a ring's single row has amplitude 1
-    row_amp = np.empty(rows)
     for i in range(rows):
-        prof_y[i] = 1.0
-    seen = np.empty(2)  # the stimulus positions the profiles were built for
+        prof_y[i] = 1.0  # a ring's single row has amplitude 1
     seen[0] = seen[1] = np.nan
     for i in range(rows):
         row_amp[i] = 0.0
@@ -663,7 +720,8 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
             if sheet is None:
                 summarize_1d(u[0], total_r, px, dec_cos, dec_sin, dec_w, x, z_min, z_range, dx, row)
             else:
-                summarize_2d(u, total_r, px, py, dec_cos, dec_sin, dec_w, z_min, z_range, dx, row)
+                summarize_2d(u, total_r, px, py, dec_cos, dec_sin, dec_w, z_min, z_range, dx, work.marginals,
+                             row)
             for f in range(row.shape[0]):  # into the recording's precision (float32)
                 out_sum[recorded, f] = row[f]
             recorded += 1

@@ -147,16 +147,20 @@ def summarize_1d(u, total_r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, 
 
 
 @njit(cache=True, fastmath={"reassoc"})  # keeps the GIL (see summarize_1d); sums in any order
-def summarize_2d(u, total_r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx, out):
+def summarize_2d(u, total_r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx, marginals, out):
     """Fill ``out`` (``SUMMARY_FIELDS_2D``) for one ``L × L`` state whose total rate is ``total_r``.
 
     The centre is decoded per axis from the marginals; the width is that of the row through the peak.
     The marginals are summed in any order (``reassoc``: the loop over a row vectorises; a recorded
-    summary is float32 anyway) of the positive part, without a branch.
+    summary is float32 anyway) of the positive part, without a branch. ``marginals`` (``2 × L``) is
+    scratch, passed in because the compiled step loop calling this cannot allocate
+    (:data:`canns_engine._kernels.NO_NRT`).
     """
     length = u.shape[0]
-    col = np.zeros(length)  # activity per column j: the x marginal
-    row = np.zeros(length)  # activity per row i: the y marginal
+    col = marginals[0]  # activity per column j: the x marginal
+    row = marginals[1]  # activity per row i: the y marginal
+    for j in range(length):
+        col[j] = 0.0
     for i in range(length):
         total = 0.0
         for j in range(length):

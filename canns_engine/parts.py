@@ -29,6 +29,7 @@ runs choose with ``threads``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -62,31 +63,31 @@ def _second_thread() -> ThreadPoolExecutor:
     return _helper
 
 
-def run(args: tuple, bounds: np.ndarray, width: int, rows: int, dtype, threads: int) -> tuple[int, int]:
+def run(args: tuple, bounds: np.ndarray, width: int, rows: int, dtype, work: Sequence[_kernels.Workspace],
+        threads: int) -> tuple[int, int]:
     """Call :func:`_kernels.run` with ``args`` (its arguments up to ``sheet``) on the parts at
-    ``bounds``, with a second thread for the second part when ``threads ≥ 2``. Returns its
-    ``(recorded, bad)``."""
+    ``bounds``, with a second thread for the second part when ``threads ≥ 2``. ``work`` holds each
+    thread's scratch arrays (:func:`_kernels.workspace`; a sheet's threads share their coefficients).
+    Returns its ``(recorded, bad)``."""
     parts = len(bounds) - 1
     # each part's results on cache lines of their own (PAD): two threads writing into one line slow
     # each other down (measured: 1.3× instead of 1.6× on a ring of 8 192 neurons)
     proj_parts = np.empty((2, parts, width + PAD, rows), dtype=dtype)
     s2_parts = np.empty((2, parts, PAD))
     sync = _sync.new_counters()
-    two = threads >= 2 and parts >= 2
-    coef = np.zeros((width, rows) if two else (0, 0), dtype=dtype)  # a sheet's, shared by two threads
-    if not two:
-        return _kernels.run(*args, bounds, -1, sync, proj_parts, s2_parts, coef)
+    if not (threads >= 2 and parts >= 2):
+        return _kernels.run(*args, bounds, -1, sync, proj_parts, s2_parts, work[0])
 
     def second() -> tuple[int, int]:
         try:
-            return _kernels.run(*args, bounds, 1, sync, proj_parts, s2_parts, coef)
+            return _kernels.run(*args, bounds, 1, sync, proj_parts, s2_parts, work[1])
         except BaseException:
             _sync.abort(sync)
             raise
 
     future = _second_thread().submit(second)
     try:
-        result = _kernels.run(*args, bounds, 0, sync, proj_parts, s2_parts, coef)
+        result = _kernels.run(*args, bounds, 0, sync, proj_parts, s2_parts, work[0])
     except BaseException:
         _sync.abort(sync)
         raise

@@ -326,3 +326,21 @@ def test_a_stimulus_dragged_around_a_sheet_moves_the_input_at_every_chunk():
         assert sim.snapshot().stim_pos == pytest.approx(pos)
         assert np.unravel_index(np.argmax(model.inp), model.shape) == (
             np.argmin(np.abs(model.x - pos[1])), np.argmin(np.abs(model.x - pos[0])))
+
+
+def test_the_step_loop_counts_no_references(monkeypatch):
+    """The compiled step loop has no reference-counting calls (:data:`canns_engine._kernels.NO_NRT`):
+    with them, each array handed to a part costs two atomic operations a step. Recompiled here without
+    the cache, because numba can only show the code of a function it compiled in this process."""
+    from numba import jit
+
+    from canns_engine import _kernels
+
+    fresh = jit(**_kernels.run.targetoptions)(_kernels.run.py_func)
+    monkeypatch.setattr(_kernels, "run", fresh)
+    model = CANN1D(16)
+    sim = Simulation(model, SmoothTracking1D(model, Iext=[0.0, 1.0], duration=[1.0], time_step=model.dt))
+    sim.step(3)
+    assert sim.step_index == 3 and len(fresh.signatures) == 1
+    code = fresh.inspect_llvm(fresh.signatures[0])
+    assert "define" in code and "NRT_incref" not in code and "NRT_decref" not in code
