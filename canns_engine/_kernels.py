@@ -27,7 +27,9 @@ and synthesises them back into per-column coefficients of the row modes. On a sh
 ``DENSE_AXIS`` neurons per axis, :func:`_sheet_dense` does that last part with the modal kernel as a dense
 matrix instead: more multiplications, but in loops a whole row long (the modal route's are ``L/2`` long
 and mostly overhead there; in-process alternation: 8.8 → 7.0 µs per step at ``L = 32``, 13.4 → 12.0 at 48,
-slower from 56 on).
+slower from 56 on), taken as 4 × 4 blocks of the matrix product (:func:`_add_block`; a further 1.18× at
+32 × 32 on one thread, 1.09× on two). With those blocks the dense route is still slower at 64 × 64
+(0.96× on one thread, 0.85× on two) but for the adaptation sheet on one thread (1.13×).
 
 The recurrent product runs in the precision of the mode table (float32 by default, 8 lanes of AVX;
 float64 on request): coefficients, projections and their scratch arrays take the table's dtype, while
@@ -450,21 +452,52 @@ def _sheet_modes(proj, coef, table, n_cos, weight, gain, period, q_lo, q_hi, eve
 
 
 @part
-def _sheet_dense(proj, coef, dense, weight, gain, q_lo, q_hi, scaled):
+def _add_block(a, ra, ka, b, kb, out, ro, n):
+    """``out[ro + r, :n] += Σ_k a[ra + r, ka + k] · b[kb + k, :n]`` for ``r, k < 4``: a 4 × 4 block of a
+    matrix product, vectorised along the rows.
+
+    Each row of ``b`` loaded serves four rows of ``out``: a load per multiply-add, where one row of
+    ``out`` at a time (four rows of ``b`` a sweep, :func:`_combine`) needs 1.25, and a quarter of the
+    loops (in isolation, the product of a 32 × 32 sheet with 24 modes: 1.96 → 1.24 µs; 4 × 8, 8 × 4,
+    2 × 4 and 4 × 2 blocks were 4–20 % slower).
+    """
+    w00, w01, w02, w03 = a[ra, ka], a[ra, ka + 1], a[ra, ka + 2], a[ra, ka + 3]
+    w10, w11, w12, w13 = a[ra + 1, ka], a[ra + 1, ka + 1], a[ra + 1, ka + 2], a[ra + 1, ka + 3]
+    w20, w21, w22, w23 = a[ra + 2, ka], a[ra + 2, ka + 1], a[ra + 2, ka + 2], a[ra + 2, ka + 3]
+    w30, w31, w32, w33 = a[ra + 3, ka], a[ra + 3, ka + 1], a[ra + 3, ka + 2], a[ra + 3, ka + 3]
+    b0, b1, b2, b3 = b[kb], b[kb + 1], b[kb + 2], b[kb + 3]
+    o0, o1, o2, o3 = out[ro], out[ro + 1], out[ro + 2], out[ro + 3]
+    for j in range(np.uint64(n)):
+        x0, x1, x2, x3 = b0[j], b1[j], b2[j], b3[j]
+        o0[j] += w00 * x0 + w01 * x1 + w02 * x2 + w03 * x3
+        o1[j] += w10 * x0 + w11 * x1 + w12 * x2 + w13 * x3
+        o2[j] += w20 * x0 + w21 * x1 + w22 * x2 + w23 * x3
+        o3[j] += w30 * x0 + w31 * x1 + w32 * x2 + w33 * x3
+
+
+@part
+def _sheet_dense(proj, coef, dense, weight, gain, q_lo, q_hi, scaled, zero):
     """Per-row coefficients of ``gain · K U² K`` from the per-row projections of ``U²``, for a small sheet.
 
     The same map as :func:`_sheet_modes`, applied as the dense matrix ``dense`` of the modal kernel along
-    the rows: ``coef[q, :] = gain · weight[q] · dense · proj[q, :]`` (``dense`` is symmetric), for the
-    column modes ``q_lo … q_hi - 1``. On a sheet of a few dozen neurons per axis this costs more
-    multiplications than the modal route but runs in long, vectorised loops, where the modal route is
-    mostly loop overhead (its loops are ``L/2`` long).
+    the rows: ``coef[q, :] = gain · weight[q] · dense · proj[q, :]`` (``dense`` is symmetric; its rows,
+    and those of the scaled projections, are padded with zeros to a multiple of four) for the column
+    modes ``q_lo … q_hi - 1`` (a multiple of four apart), four modes by four rows of ``dense`` at a time
+    (:func:`_add_block`). On a sheet of a few dozen neurons per axis this costs more multiplications
+    than the modal route but runs in long, vectorised loops, where the modal route is mostly loop
+    overhead (its loops are ``L/2`` long).
     """
-    n = np.uint64(proj.shape[1])
+    num = proj.shape[1]
+    n = np.uint64(num)
     for q in range(q_lo, q_hi):
         scale = gain * weight[q]
-        for j in range(n):  # in the product's precision, so the loop below stays in it
-            scaled[j] = proj[q, j] * scale
-        _combine(scaled, dense, coef[q])
+        for k in range(n):  # in the product's precision, so the loops below stay in it
+            scaled[q, k] = proj[q, k] * scale
+        for j in range(n):
+            coef[q, j] = zero
+    for q0 in range(q_lo, q_hi, 4):
+        for k0 in range(0, dense.shape[0], 4):
+            _add_block(scaled, q0, k0, dense, k0, coef, q0, num)
 
 
 @part
@@ -537,6 +570,7 @@ class Workspace(NamedTuple):
     s_row: np.ndarray  # tab (num,) on a sheet: its sine part
     ev: np.ndarray  # tab (4, num) on a sheet: four slots' folded u², even part
     od: np.ndarray  # tab (4, num) on a sheet: odd part
+    scaled: np.ndarray  # tab (width, rows of dense) on a small sheet: the scaled projections (zero-padded)
     fine: np.ndarray  # (POWER_BLOCK,): powers of an input bump's factor (:func:`_profile`)
     gauss: np.ndarray  # (period + 1,): exp(-c (k Δ)²), the fixed factor of every input bump
     prof_x: np.ndarray  # (num,): the input profile along x
@@ -546,9 +580,10 @@ class Workspace(NamedTuple):
     marginals: np.ndarray  # (2, num) on a sheet: scratch of summarize_2d
 
 
-def workspace(table: np.ndarray, rows: int, num: int, period: int, *, noise: bool, fields: int,
-              coef: np.ndarray | None = None) -> Workspace:
-    """A :class:`Workspace` for :func:`run` on ``rows × num`` neurons with the mode table ``table``.
+def workspace(table: np.ndarray, dense_rows: int, rows: int, num: int, period: int, *, noise: bool,
+              fields: int, coef: np.ndarray | None = None) -> Workspace:
+    """A :class:`Workspace` for :func:`run` on ``rows × num`` neurons with the mode table ``table`` (and a
+    dense kernel of ``dense_rows`` rows on a small sheet, else 0).
 
     ``coef`` shares another thread's coefficients: the two threads of a sheet compute half of them each
     (a ring's threads each compute all of theirs, so it is ignored there)."""
@@ -564,6 +599,7 @@ def workspace(table: np.ndarray, rows: int, num: int, period: int, *, noise: boo
         "ext": ((num if noise and not sheet else 0,), f64),
         "drive": ((on_sheet,), f64), "drive2": ((on_sheet,), f64), "c_row": ((on_sheet,), tab),
         "s_row": ((on_sheet,), tab), "ev": ((4, on_sheet), tab), "od": ((4, on_sheet), tab),
+        "scaled": ((width, dense_rows), tab),
         "fine": ((POWER_BLOCK,), f64), "gauss": ((period + 1,), f64), "prof_x": ((num,), f64),
         "prof_y": ((rows,), f64), "row_amp": ((rows,), f64), "seen": ((2,), f64),
         "marginals": ((2, on_sheet), f64),
@@ -620,6 +656,7 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     no_noise, row, col, cy, sy = work.no_noise, work.row, work.col, work.cy, work.sy
     even, odd, ext, drive, drive2 = work.even, work.odd, work.ext, work.drive, work.drive2
     c_row, s_row, ev, od, fine, gauss = work.c_row, work.s_row, work.ev, work.od, work.fine, work.gauss
+    scaled = work.scaled
     prof_x, prof_y, row_amp, seen = work.prof_x, work.prof_y, work.row_amp, work.seen
     for j in range(period + 1):
         gauss[j] = math.exp(-c_inp * (j * spacing) ** 2)
@@ -665,10 +702,11 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
                 for q in range(width):
                     coef[q, 0] = proj[q, 0] * gain * norm * weight[q]
             else:  # two threads share the sheet's coefficients and compute half the modes each
-                q_lo = 0 if me <= 0 else width // 2
-                q_hi = width if me < 0 else (width // 2 if me == 0 else width)
-                if dense.shape[0] > 0:  # a small sheet (c_row as scratch: the row pass refills it)
-                    _sheet_dense(proj, coef, dense, weight, gain * norm, q_lo, q_hi, c_row)
+                half = width // 8 * 4  # (a multiple of four: the dense route takes modes four at a time)
+                q_lo = 0 if me <= 0 else half
+                q_hi = width if me < 0 else (half if me == 0 else width)
+                if dense.shape[0] > 0:  # a small sheet
+                    _sheet_dense(proj, coef, dense, weight, gain * norm, q_lo, q_hi, scaled, zero)
                 else:
                     _sheet_modes(proj, coef, table, n_cos, weight, gain * norm, period, q_lo, q_hi, even,
                                  odd, cy, sy, col, zero)

@@ -117,8 +117,9 @@ class ModalKernel:
         (of zero weight) to a multiple of ``ROW_BLOCK``, so the kernels can take modes four at a time,
         and every row with zero columns after the last slot to a whole number of cache lines; the table
         starts on a cache line, so every row does (:mod:`canns_engine._memory`).
-    dense : ndarray, shape (num, num) or (0, 0)
-        :meth:`matrix` in the table's dtype when ``num ≤ DENSE_AXIS``, else empty.
+    dense : ndarray, shape (rows, num) or (0, 0)
+        :meth:`matrix` in the table's dtype when ``num ≤ DENSE_AXIS``, else empty; its rows are padded
+        with zeros to a multiple of ``ROW_BLOCK`` (the kernels take four rows at a time).
     n_cos : int
         Number of cosine rows, padding included.
     weight : ndarray, shape (rows,)
@@ -168,7 +169,8 @@ class ModalKernel:
                      weight=np.concatenate([w for _, w in parts]), period=period, endpoint=endpoint, num=num)
         if num > DENSE_AXIS:
             return kernel
-        return replace(kernel, dense=cache_aligned(kernel.matrix().astype(dtype)))
+        dense = np.pad(kernel.matrix(), ((0, -num % ROW_BLOCK), (0, 0)))
+        return replace(kernel, dense=cache_aligned(dense.astype(dtype)))
 
     @property
     def slots(self) -> int:

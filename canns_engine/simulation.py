@@ -417,11 +417,12 @@ class Simulation:
         """The compiled loop's scratch arrays, one set per engine thread, kept from chunk to chunk while
         their sizes stay (the loop sets whatever it reads; made anew, they cost 30 µs a chunk and thread,
         ~3 % of a 2 048-neuron ring's run on two threads)."""
-        table = self.model.kernel.table
-        key = (table.shape, table.dtype, grid, self.model.kernel.period, noise, fields, self.threads)
+        kern = self.model.kernel
+        key = (kern.table.shape, kern.table.dtype, kern.dense.shape, grid, kern.period, noise, fields,
+               self.threads)
         if self._work_key != key:
-            make = partial(_kernels.workspace, table, *grid, self.model.kernel.period, noise=noise,
-                           fields=fields)
+            make = partial(_kernels.workspace, kern.table, kern.dense.shape[0], *grid, kern.period,
+                           noise=noise, fields=fields)
             first = make()
             self._work = [first] + [make(coef=first.coef) for _ in range(self.threads - 1)]
             self._work_key = key

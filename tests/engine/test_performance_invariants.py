@@ -133,16 +133,20 @@ def test_one_step_from_a_rough_state_matches_dense(cls, size, endpoint, precisio
     assert np.abs(model.u - expected).max() <= rtol * np.abs(expected).max()
 
 
+@pytest.mark.parametrize("size", [32, 30])  # 30: neither the rows nor the slots a multiple of four
 @pytest.mark.parametrize("cls", [CANN2D, CANN2D_SFA])
-def test_small_sheets_take_the_dense_route_to_the_same_run(cls):
+def test_small_sheets_take_the_dense_route_to_the_same_run(cls, size):
     """A sheet of at most DENSE_AXIS neurons per axis applies the kernel along its columns as a dense
     matrix; without that matrix the same sheet takes the modal route, and the two runs agree."""
     assert ModalKernel.build(DENSE_AXIS, 0.5, 2 * np.pi).dense.shape == (DENSE_AXIS, DENSE_AXIS)
     assert ModalKernel.build(DENSE_AXIS + 1, 0.5, 2 * np.pi).dense.size == 0
+    odd = ModalKernel.build(31, 0.5, 2 * np.pi)  # rows padded with zeros to a multiple of four
+    assert odd.dense.shape == (32, 31) and not odd.dense[31].any()
+    np.testing.assert_array_equal(odd.dense[:31], odd.matrix().astype(odd.dense.dtype))
     runs = []
     for dense in (True, False):
-        model = cls(32)
-        assert model.kernel.dense.shape == (32, 32)
+        model = cls(size)
+        assert model.kernel.dense.shape == (-(-size // 4) * 4, size)
         if not dense:
             model.kernel = dataclasses.replace(model.kernel, dense=np.empty((0, 0), model.kernel.table.dtype))
         task = SmoothTracking2D(model, Iext=([0.0, 0.0], [2.0, 1.0]), duration=(20.0,), time_step=0.05)
