@@ -649,9 +649,15 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     threaded = me >= 0
     lead = me <= 0  # the thread that writes r, inp and the recording
     proj, proj_flat, coef, zero = work.proj, work.proj_flat, work.coef, work.zero
+    # the column modes this thread takes in a sheet's mode step (all of them on one thread)
+    half = width // 8 * 4  # (a multiple of four: the dense route takes modes four at a time)
+    q_lo = 0 if me <= 0 else half
+    q_hi = width if me < 0 else (half if me == 0 else width)
     # the parts' projections are added up as flat arrays: one loop, where (mode, row) loops ran a ring's
-    # single row as `width` one-element loops, each with its set-up (sampled: 9 % of a 128-neuron step)
-    n_proj = np.uint64(width * rows)
+    # single row as `width` one-element loops, each with its set-up (sampled: 9 % of a 128-neuron step);
+    # a sheet's thread adds up only the modes of its half of the mode step
+    e_lo = np.uint64(q_lo * rows if sheet is not None else 0)
+    e_hi = np.uint64(q_hi * rows if sheet is not None else width * rows)
     parts_flat = proj_parts.reshape((2, parts, proj_parts.shape[2] * rows))
     no_noise, row, col, cy, sy = work.no_noise, work.row, work.col, work.cy, work.sy
     even, odd, ext, drive, drive2 = work.even, work.odd, work.ext, work.drive, work.drive2
@@ -702,9 +708,6 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
                 for q in range(width):
                     coef[q, 0] = proj[q, 0] * gain * norm * weight[q]
             else:  # two threads share the sheet's coefficients and compute half the modes each
-                half = width // 8 * 4  # (a multiple of four: the dense route takes modes four at a time)
-                q_lo = 0 if me <= 0 else half
-                q_hi = width if me < 0 else (half if me == 0 else width)
                 if dense.shape[0] > 0:  # a small sheet
                     _sheet_dense(proj, coef, dense, weight, gain * norm, q_lo, q_hi, scaled, zero)
                 else:
@@ -735,11 +738,11 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
             if met < 0:
                 return recorded, -2
         s2 = s2_parts[buf, 0, 0]
-        for e in range(n_proj):
+        for e in range(e_lo, e_hi):
             proj_flat[e] = parts_flat[buf, 0, e]
         for p in range(1, parts):
             s2 += s2_parts[buf, p, 0]
-            for e in range(n_proj):
+            for e in range(e_lo, e_hi):
                 proj_flat[e] += parts_flat[buf, p, e]
         if not live:
             continue
