@@ -65,6 +65,7 @@ from numba import njit
 
 from ._memory import zeroed_block
 from ._sync import barrier
+from ._vectors import prefer_wide_vectors
 from .analysis import summarize_1d, summarize_2d, wrap_scalar
 
 FASTMATH = {"reassoc", "contract"}
@@ -640,6 +641,7 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     ``work`` holds the thread's scratch arrays (:class:`Workspace`): ``run`` is compiled without
     reference counting (:data:`NO_NRT`) and cannot allocate.
     """
+    prefer_wide_vectors()  # 512-bit vectors where the CPU runs them at full clock (canns_engine._vectors)
     rows, num = u.shape
     width = table.shape[0]
     c_inp = 0.25 / (a * a)

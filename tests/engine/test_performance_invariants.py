@@ -338,7 +338,7 @@ def test_the_step_loop_counts_no_references(monkeypatch):
     the cache, because numba can only show the code of a function it compiled in this process."""
     from numba import jit
 
-    from canns_engine import _kernels
+    from canns_engine import _kernels, _vectors
 
     fresh = jit(**_kernels.run.targetoptions)(_kernels.run.py_func)
     monkeypatch.setattr(_kernels, "run", fresh)
@@ -348,3 +348,5 @@ def test_the_step_loop_counts_no_references(monkeypatch):
     assert sim.step_index == 3 and len(fresh.signatures) == 1
     code = fresh.inspect_llvm(fresh.signatures[0])
     assert "define" in code and "NRT_incref" not in code and "NRT_decref" not in code
+    # and it asks for 512-bit vectors exactly where the CPU runs them at full clock
+    assert (_vectors.ATTRIBUTE in code) == _vectors.WIDE
