@@ -614,13 +614,14 @@ def workspace(table: np.ndarray, dense_rows: int, rows: int, num: int, period: i
 @kernel
 def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m, sfa,
         z_min, z_range, a, stim_pos, stim_amp, noise, step0, rec_every,
-        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet,
+        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet, wide,
         bounds, me, sync, proj_parts, s2_parts, work):
     """Advance a ring (``u`` of shape ``(1, num)``) or a sheet (``(L, L)``) by ``len(stim_amp)`` steps.
 
     ``sheet`` is ``None`` for a ring and ``True`` for a sheet: numba compiles one version per geometry and
     prunes the other geometry's branches (``sheet is None`` is decided by the type), so a ring never
-    compiles the sheet's functions.
+    compiles the sheet's functions. ``wide`` (``True`` or ``None``, :func:`canns_engine._vectors.wide`)
+    chooses the version with 512-bit vectors.
 
     ``stim_pos`` has one column per dimension; ``noise`` is empty or holds one input array per step
     (added to the stimulus). Neuron ``(i, j)`` of a sheet sits at ``(x[j], x[i])`` and its input is the
@@ -641,7 +642,7 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     ``work`` holds the thread's scratch arrays (:class:`Workspace`): ``run`` is compiled without
     reference counting (:data:`NO_NRT`) and cannot allocate.
     """
-    prefer_wide_vectors()  # 512-bit vectors where the CPU runs them at full clock (canns_engine._vectors)
+    prefer_wide_vectors(wide)  # 512-bit vectors if wide is True (canns_engine._vectors)
     rows, num = u.shape
     width = table.shape[0]
     c_inp = 0.25 / (a * a)

@@ -8,9 +8,12 @@ LLVM function attribute), so no other numba code in the process changes. Where t
 mark does nothing.
 
 Measured on an Intel Xeon with AVX-512 FP16 (LLVM: ``rocketlake``), each engine copy in its own
-process, alternating: adaptation ring of 512 neurons 1.09–1.12× faster, 2 048-neuron ring on two
-threads 1.06×, 32 × 32 sheet 1.05×, 64 × 64 sheets on two threads 1.05–1.07×; 128-neuron rings
-0.95× (65 slots make one 16-lane loop and a remainder).
+process, alternating: adaptation rings of 256 and 512 neurons 1.08× and 1.09–1.12× faster, 2 048-neuron
+ring on two threads 1.06×, 32 × 32 sheet 1.05×, 64 × 64 sheets on two threads 1.05–1.07×; CANN1D-256
+unchanged; 128-neuron rings 0.95× (0.82–0.92× in a whole benchmark run), whose 64 or 65 slots make one
+16-lane loop and a remainder, and horizontal sums twice as wide. So rings of fewer than
+:data:`WIDE_MIN_SLOTS` slots keep 256-bit vectors: ``run`` is compiled in a wide and a narrow version
+(:func:`wide`), and the install step compiles both.
 """
 
 from __future__ import annotations
@@ -33,15 +36,25 @@ WIDE = CPU not in CLOCK_PENALTY
 
 ATTRIBUTE = '"prefer-vector-width"="512"'
 
+WIDE_MIN_SLOTS = 128
+"""Rings of at least this many slots (``num ≥ 255``; every sheet) get 512-bit vectors where :data:`WIDE`."""
+
+
+def wide(slots: int, sheet: bool) -> bool | None:
+    """The ``wide`` argument of :func:`canns_engine._kernels.run`: ``True`` (512-bit vectors) or ``None``
+    (LLVM's default), two types, so numba compiles one version of the loop for each."""
+    return True if WIDE and (sheet or slots >= WIDE_MIN_SLOTS) else None
+
 
 @intrinsic
-def prefer_wide_vectors(typingctx):
-    """Mark the function being compiled for 512-bit vectors (where :data:`WIDE`). llvmlite's attribute
-    set accepts only a fixed list of names, without LLVM's key-value attributes, so the mark is added to
-    the underlying set directly; should that ever fail, the function keeps LLVM's default."""
+def prefer_wide_vectors(typingctx, wide):
+    """Mark the function being compiled for 512-bit vectors if ``wide`` is ``True`` (not ``None``; see
+    :func:`wide`). llvmlite's attribute set accepts only a fixed list of names, without LLVM's key-value
+    attributes, so the mark is added to the underlying set directly; should that ever fail, the function
+    keeps LLVM's default."""
     def codegen(context, builder, signature, args):
-        if WIDE:
+        if not isinstance(signature.args[0], types.NoneType):
             with contextlib.suppress(Exception):  # a faster loop is not worth a failed compile
                 set.add(builder.function.attributes, ATTRIBUTE)
         return context.get_dummy_value()
-    return types.void(), codegen
+    return types.void(wide), codegen

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernels, parts
+from . import _kernels, _vectors, parts
 from ._memory import cache_aligned, is_aligned
 from .analysis import SUMMARY_FIELDS_1D, SUMMARY_FIELDS_2D, summarize_1d, summarize_2d
 from .errors import ConfigError, NumericalInstabilityError
@@ -394,6 +394,7 @@ class Simulation:
             p["z_min"], model.z_range, p["a"], pos.reshape(n, model.ndim), amp, sheet(noise),
             self.step_index, every, *(sheet(a) for a in (out_u, out_v, out_inp)), out_sum,
             dec.cos, dec.sin, dec.weight, model.x, model.dx, None if model.ndim == 1 else True,
+            _vectors.wide(kern.slots, model.ndim == 2),
         )
         bounds = parts.slot_bounds(kern.slots, sheet=model.ndim == 2)
         work = self._workspaces(grid, len(noise) > 0, out_sum.shape[1])

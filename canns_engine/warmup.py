@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _cache
+from . import _cache, _vectors
 from .models import MODELS, make_model
 from .simulation import Simulation
 from .tasks import make_task
@@ -103,6 +103,9 @@ def _run_model_briefly(model_type: str) -> None:
     sim.apply({cls.size_param: size + 2})  # the resampling path of a grid change
     sim.step(1)
     sim.snapshot()
+    if cls.ndim == 1 and _vectors.wide(2 * _vectors.WIDE_MIN_SLOTS, sheet=False):  # a large ring's version
+        sim.apply({cls.size_param: 2 * _vectors.WIDE_MIN_SLOTS})                    # of the loop
+        sim.step(1)
 
 
 def warm_up(model_types: Iterable[str] = WARMABLE) -> None:

@@ -332,21 +332,28 @@ def test_a_stimulus_dragged_around_a_sheet_moves_the_input_at_every_chunk():
             np.argmin(np.abs(model.x - pos[1])), np.argmin(np.abs(model.x - pos[0])))
 
 
-def test_the_step_loop_counts_no_references(monkeypatch):
+def test_the_step_loop_counts_no_references_and_widens_its_vectors_where_asked(monkeypatch):
     """The compiled step loop has no reference-counting calls (:data:`canns_engine._kernels.NO_NRT`):
-    with them, each array handed to a part costs two atomic operations a step. Recompiled here without
-    the cache, because numba can only show the code of a function it compiled in this process."""
+    with them, each array handed to a part costs two atomic operations a step. A ring of 256 neurons
+    gets the version with 512-bit vectors where the CPU runs them at full clock, one of 16 neurons never
+    (:mod:`canns_engine._vectors`). Recompiled here without the cache, because numba can only show the
+    code of a function it compiled in this process."""
+    import inspect
+
     from numba import jit
 
     from canns_engine import _kernels, _vectors
 
     fresh = jit(**_kernels.run.targetoptions)(_kernels.run.py_func)
     monkeypatch.setattr(_kernels, "run", fresh)
-    model = CANN1D(16)
-    sim = Simulation(model, SmoothTracking1D(model, Iext=[0.0, 1.0], duration=[1.0], time_step=model.dt))
-    sim.step(3)
-    assert sim.step_index == 3 and len(fresh.signatures) == 1
-    code = fresh.inspect_llvm(fresh.signatures[0])
-    assert "define" in code and "NRT_incref" not in code and "NRT_decref" not in code
-    # and it asks for 512-bit vectors exactly where the CPU runs them at full clock
-    assert (_vectors.ATTRIBUTE in code) == _vectors.WIDE
+    for num in (16, 256):
+        model = CANN1D(num)
+        sim = Simulation(model, SmoothTracking1D(model, Iext=[0.0, 1.0], duration=[1.0], time_step=model.dt))
+        sim.step(3)
+        assert sim.step_index == 3
+    where = list(inspect.signature(_kernels.run.py_func).parameters).index("wide")
+    wide = {str(sig[where]): "prefer-vector-width" in fresh.inspect_llvm(sig) for sig in fresh.signatures}
+    assert wide == ({"none": False, "bool": True} if _vectors.WIDE else {"none": False})
+    for sig in fresh.signatures:
+        code = fresh.inspect_llvm(sig)
+        assert "define" in code and "NRT_incref" not in code and "NRT_decref" not in code
