@@ -25,6 +25,17 @@ from numba import njit
 helper = njit(cache=True, nogil=True, inline="always")
 """The decorator of the small per-state helpers: compiled into each caller."""
 
+
+
+def summary(**options):
+    """The decorator of the per-state summaries (they keep the GIL: called per snapshot, a release costs
+    more than it saves). Compiled without reference counting, like the step loop that also calls them
+    (``canns_engine._kernels.NO_NRT``): numba compiles a function called from there in the caller's way
+    unless it was compiled already, so with reference counting a summary was compiled one way or the other
+    depending on whether a snapshot or the step loop came first in the process, and a replay in another
+    process could differ from its recording in the last bit."""
+    return njit(cache=True, _nrt=False, fastmath={"reassoc", "contract"}, error_model="numpy", **options)
+
 WIDTH_FRACTION = 0.1
 """Neurons above this fraction of the peak count towards the bump width."""
 
@@ -131,7 +142,7 @@ def _width_below_peak(u, peak, dx):
     return count * dx
 
 
-@njit(cache=True)  # keeps the GIL: called per snapshot, a release costs more than it saves
+@summary()
 def summarize_1d(u, total_r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, dx, out):
     """Fill ``out`` (``SUMMARY_FIELDS_1D``) for one state whose total rate ``Σ r`` is ``total_r`` (the
     caller has it from ``Σu²``); ``stim_pos`` is NaN when no input is on."""
@@ -146,7 +157,7 @@ def summarize_1d(u, total_r, stim_pos, cos_t, sin_t, weight, x, z_min, z_range, 
     out[6] = total_r
 
 
-@njit(cache=True, fastmath={"reassoc"})  # keeps the GIL (see summarize_1d); sums in any order
+@summary()
 def summarize_2d(u, total_r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_range, dx, marginals, out):
     """Fill ``out`` (``SUMMARY_FIELDS_2D``) for one ``L × L`` state whose total rate is ``total_r``.
 

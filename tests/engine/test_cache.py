@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from canns_engine import _cache
@@ -135,3 +136,29 @@ def test_on_windows_a_busy_lock_is_retried_then_reported_with_its_file(tmp_path,
             _cache.file_lock(tmp_path / "b.lock"):
         raise AssertionError("entered without the lock")
     assert [mode for mode, _, _ in fake.calls] == [fake.LK_LOCK] * 6  # never unlocked what it never held
+
+
+def test_a_run_does_not_depend_on_what_compiled_first(tmp_path):
+    """A read-out called both from Python (a snapshot) and from the compiled step loop is compiled by
+    whichever comes first in a process; with flags of its own it then recorded a different last bit from
+    process to process, so a session replayed elsewhere did not match its recording. Two fresh caches,
+    the two orders, identical recordings."""
+    code = ("import sys, numpy as np, canns_engine as ce\n"
+            "m = ce.CANN1D(64)\n"
+            "task = ce.SmoothTracking1D(m, Iext=(0.0, 2.0), duration=(2.0,), time_step=0.05)\n"
+            "sim = ce.Simulation(m, task)\n"
+            "if sys.argv[1] == 'snapshot':\n"
+            "    sim.snapshot()\n"
+            "sim.step(40)\n"
+            "np.savez(sys.argv[2], **sim.recording.to_dict())\n")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    runs = []
+    for first in ("snapshot", "loop"):
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / first),
+               "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")])}
+        subprocess.run([sys.executable, "-c", code, first, str(tmp_path / f"{first}.npz")], env=env,
+                       capture_output=True, text=True, check=True)
+        runs.append(dict(np.load(tmp_path / f"{first}.npz")))
+    assert runs[0]["u"].shape == (40, 64) and np.abs(runs[0]["u"]).max() > 0.1
+    for key, value in runs[0].items():
+        np.testing.assert_array_equal(runs[1][key], value, err_msg=key)
