@@ -5,17 +5,19 @@ ring's neuron pairs, a sheet's row pairs). A large network is cut into two parts
 parts' projections and ``Σ u²`` are added up in a fixed order, so the numbers depend on the cut (on the
 network's size) but never on how many threads run it. With ``threads=2`` a second thread runs the second
 part while the calling thread runs the first, meeting at a barrier once per step (twice on a sheet, whose
-mode step the two threads also share: :mod:`canns_engine._sync`). What a second thread gave on this 2-core
-virtual machine (whole steps, in-process alternation with one thread, 2026-11-28):
+mode step the two threads also share: :mod:`canns_engine._sync`). What a second thread gave in the
+engine benchmark's three runs of 2026-11-29 09:27–10:27 (Intel machine, medians over alternating rounds;
+2026-11-28's AMD machine in brackets):
 
 ==========================  ======================  =========================================
 network                     one step, one thread    two threads
 ==========================  ======================  =========================================
-ring of 2 048               8.7 µs                  1.37× faster
-ring of 8 192               28–30 µs                1.50–1.56×
-sheet 32 × 32 / 64 × 64     7–12 / 17–27 µs         0.87–1.46× / 0.95–1.45×
-sheet 128 × 128             58–63 µs                1.48×
-adaptation sheet 64 × 64    33–50 µs                1.10–1.60×
+ring of 2 048               3.9–4.5 µs [8.7]        1.33–1.42× faster [1.37×]
+ring of 8 192               15.4–15.9 µs [28–30]    1.35–1.48× [1.50–1.56×]
+sheet 32 × 32 / 64 × 64     4.8–5.2 / 12.7–14.6 µs  1.06–1.08× / 1.13–1.30× [0.87–1.46×]
+sheet 128 × 128             29.6–38.1 µs [58–63]    1.27–1.39× [1.48×]
+sheet 256 × 256             105–124 µs              1.43–1.58×
+adaptation sheet 64 × 64    23.3–26.5 µs [33–50]    1.19–1.36× [1.10–1.60×]
 ==========================  ======================  =========================================
 
 The sheets' gain swings with the load on the machine's other core: a second thread helps when the
