@@ -27,9 +27,9 @@ and synthesises them back into per-column coefficients of the row modes. On a sh
 ``DENSE_AXIS`` neurons per axis, :func:`_sheet_dense` does that last part with the modal kernel as a dense
 matrix instead: more multiplications, but in loops a whole row long (the modal route's are ``L/2`` long
 and mostly overhead there; in-process alternation: 8.8 → 7.0 µs per step at ``L = 32``, 13.4 → 12.0 at 48,
-slower from 56 on), taken as 4 × 4 blocks of the matrix product (:func:`_add_block`; a further 1.18× at
-32 × 32 on one thread, 1.09× on two). With those blocks the dense route is still slower at 64 × 64
-(0.96× on one thread, 0.85× on two) but for the adaptation sheet on one thread (1.13×).
+slower from 56 on, before the blocks), taken as 4 × 4 blocks of the matrix product (:func:`_add_block`;
+a further 1.18× at 32 × 32 on one thread, 1.09× on two). With the blocks it also wins at 64 × 64: 1.07×
+for CANN2D-64 on two threads, 1.22–1.24× for the adaptation sheet (each engine copy in its own process).
 
 The recurrent product runs in the precision of the mode table (float32 by default, 8 lanes of AVX;
 float64 on request): coefficients, projections and their scratch arrays take the table's dtype, while

@@ -52,7 +52,7 @@ The adaptation models default to float64 (``BaseCANN.precision`` says why)."""
 ROW_BLOCK = 4
 """The cosine and sine parts of the mode table are padded to a multiple of this many rows."""
 
-DENSE_AXIS = 48
+DENSE_AXIS = 64
 """Axes of at most this many neurons also get :attr:`ModalKernel.dense`: a sheet that small applies the
 kernel along its columns as a dense matrix (faster there than the modal route, see ``_kernels``)."""
 
