@@ -63,27 +63,13 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from ._flags import FASTMATH, LOOP
 from ._memory import zeroed_block
 from ._sync import barrier
 from ._vectors import prefer_wide_vectors
 from .analysis import summarize_1d, summarize_2d, wrap_scalar
 
-FASTMATH = {"reassoc", "contract"}
-"""fastmath flags of every kernel: reorder sums, fuse multiply-adds; never assume finite values."""
-
-NO_NRT = {"_nrt": False}
-"""Compile without numba's reference counting (its runtime, NRT). With it, every array handed to an
-inlined part, every view (``u[i]``, ``table[:n_cos, s]``) and every array chosen by a condition costs an
-atomic increment and decrement of a shared counter in the step loop; numba's pruning pass removed none of
-them in :func:`run` (read from the compiled code, and counted with a debugger: 14 pairs a step on a ring,
-65 increments and 97 decrements on a 32 × 32 sheet, 181 and 245 on a 64 × 64 adaptation sheet, where two
-threads contend for the same counters). A function compiled so cannot allocate: the caller passes every
-scratch array in (:func:`workspace`). ``_nrt`` is a private option of numba, which numba uses itself (its
-string functions and merge sort); a test recompiles the step loop and fails if reference counting is back.
-Removing it: 1.18× faster on a 128-neuron adaptation ring, 1.04–1.06× on a 32 × 32 sheet, 1.26× on that
-sheet with two threads (in-process alternation; the numbers are bit-identical)."""
-
-kernel = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", **NO_NRT)
+kernel = njit(cache=True, nogil=True, **LOOP)
 """The decorator of the compiled entry points (cached, GIL released, no reference counting)."""
 
 part = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", inline="always")
@@ -547,7 +533,8 @@ def state_copies(u, v, inp, x, k, sfa):
 
 
 class Workspace(NamedTuple):
-    """The scratch arrays of one thread's :func:`run` (which cannot allocate: :data:`NO_NRT`).
+    """The scratch arrays of one thread's :func:`run`, which cannot allocate
+    (:data:`canns_engine._flags.NO_NRT`).
 
     ``tab`` marks the table's precision (the recurrent product), the rest is float64. A ring is one row
     of ``num`` neurons; the sheet-only arrays are empty there.
@@ -640,7 +627,7 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     computes half of the column modes, and a second barrier per step waits for both halves.
 
     ``work`` holds the thread's scratch arrays (:class:`Workspace`): ``run`` is compiled without
-    reference counting (:data:`NO_NRT`) and cannot allocate.
+    reference counting (:data:`canns_engine._flags.NO_NRT`) and cannot allocate.
     """
     prefer_wide_vectors(wide)  # 512-bit vectors if wide is True (canns_engine._vectors)
     rows, num = u.shape

@@ -22,6 +22,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ._flags import LOOP
+
 helper = njit(cache=True, nogil=True, inline="always")
 """The decorator of the small per-state helpers: compiled into each caller."""
 
@@ -29,12 +31,9 @@ helper = njit(cache=True, nogil=True, inline="always")
 
 def summary(**options):
     """The decorator of the per-state summaries (they keep the GIL: called per snapshot, a release costs
-    more than it saves). Compiled without reference counting, like the step loop that also calls them
-    (``canns_engine._kernels.NO_NRT``): numba compiles a function called from there in the caller's way
-    unless it was compiled already, so with reference counting a summary was compiled one way or the other
-    depending on whether a snapshot or the step loop came first in the process, and a replay in another
-    process could differ from its recording in the last bit."""
-    return njit(cache=True, _nrt=False, fastmath={"reassoc", "contract"}, error_model="numpy", **options)
+    more than it saves). Compiled with the step loop's flags, because the loop calls them too
+    (:mod:`canns_engine._flags` says why)."""
+    return njit(cache=True, **LOOP, **options)
 
 WIDTH_FRACTION = 0.1
 """Neurons above this fraction of the peak count towards the bump width."""
@@ -165,7 +164,7 @@ def summarize_2d(u, total_r, stim_x, stim_y, cos_t, sin_t, weight, z_min, z_rang
     The marginals are summed in any order (``reassoc``: the loop over a row vectorises; a recorded
     summary is float32 anyway) of the positive part, without a branch. ``marginals`` (``2 × L``) is
     scratch, passed in because the compiled step loop calling this cannot allocate
-    (:data:`canns_engine._kernels.NO_NRT`).
+    (:data:`canns_engine._flags.NO_NRT`).
     """
     length = u.shape[0]
     col = marginals[0]  # activity per column j: the x marginal

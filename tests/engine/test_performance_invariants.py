@@ -333,7 +333,7 @@ def test_a_stimulus_dragged_around_a_sheet_moves_the_input_at_every_chunk():
 
 
 def test_the_step_loop_counts_no_references_and_widens_its_vectors_where_asked(monkeypatch):
-    """The compiled step loop has no reference-counting calls (:data:`canns_engine._kernels.NO_NRT`):
+    """The compiled step loop has no reference-counting calls (:data:`canns_engine._flags.NO_NRT`):
     with them, each array handed to a part costs two atomic operations a step. A ring of 256 neurons
     gets the version with 512-bit vectors where the CPU runs them at full clock, one of 16 neurons never
     (:mod:`canns_engine._vectors`). Recompiled here without the cache, because numba can only show the
