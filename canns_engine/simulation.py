@@ -397,9 +397,9 @@ class Simulation:
             _vectors.wide(kern.slots, model.ndim == 2),
         )
         bounds = parts.slot_bounds(kern.slots, sheet=model.ndim == 2)
-        work = self._workspaces(grid, len(noise) > 0, out_sum.shape[1])
-        recorded, bad = parts.run(args, bounds, kern.table.shape[0], grid[0], kern.table.dtype, work,
-                                  self.threads)
+        threads = self.threads if len(bounds) > 2 else 1  # (an uncut network runs on one thread)
+        work = self._workspaces(grid, len(noise) > 0, out_sum.shape[1], threads)
+        recorded, bad = parts.run(args, bounds, kern.table.shape[0], grid[0], kern.table.dtype, work, threads)
         done = n if bad < 0 else bad
         if done:
             last = done - 1
@@ -414,18 +414,19 @@ class Simulation:
         if bad >= 0:
             raise self._diverged()
 
-    def _workspaces(self, grid: tuple[int, int], noise: bool, fields: int) -> list[_kernels.Workspace]:
+    def _workspaces(self, grid: tuple[int, int], noise: bool, fields: int,
+                    threads: int) -> list[_kernels.Workspace]:
         """The compiled loop's scratch arrays, one set per engine thread, kept from chunk to chunk while
         their sizes stay (the loop sets whatever it reads; made anew, they cost 30 µs a chunk and thread,
         ~3 % of a 2 048-neuron ring's run on two threads)."""
         kern = self.model.kernel
         key = (kern.table.shape, kern.table.dtype, kern.dense.shape, grid, kern.period, noise, fields,
-               self.threads)
+               threads)
         if self._work_key != key:
             make = partial(_kernels.workspace, kern.table, kern.dense.shape[0], *grid, kern.period,
                            noise=noise, fields=fields)
             first = make()
-            self._work = [first] + [make(coef=first.coef) for _ in range(self.threads - 1)]
+            self._work = [first] + [make(coef=first.coef) for _ in range(threads - 1)]
             self._work_key = key
         return self._work
 

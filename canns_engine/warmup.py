@@ -103,8 +103,8 @@ def _run_model_briefly(model_type: str) -> None:
     sim.apply({cls.size_param: size + 2})  # the resampling path of a grid change
     sim.step(1)
     sim.snapshot()
-    if cls.ndim == 1 and _vectors.wide(2 * _vectors.WIDE_MIN_SLOTS, sheet=False):  # a large ring's version
-        sim.apply({cls.size_param: 2 * _vectors.WIDE_MIN_SLOTS})                    # of the loop
+    if cls.ndim == 1 and _vectors.wide(_vectors.WIDE_MIN_SLOTS, sheet=False):  # the large rings' version
+        sim.apply({cls.size_param: 2 * _vectors.WIDE_MIN_SLOTS})  # of the loop (wide vectors)
         sim.step(1)
 
 
