@@ -12,8 +12,8 @@ def wrap(d, z_range):
     return np.where(d > z_range / 2, d - z_range, d)
 
 
-def grid(num, z_min=-np.pi, z_max=np.pi):
-    return np.linspace(z_min, z_max, num)
+def grid(num, z_min=-np.pi, z_max=np.pi, endpoint=True):
+    return np.linspace(z_min, z_max, num, endpoint=endpoint)
 
 
 def dense_weights(x, J0, a, z_range, ndim):
@@ -40,7 +40,7 @@ def run(params, ndim, sfa, inputs, dt, k_per_step=None):
 
     ``k_per_step`` optionally gives the inhibition of each step (a live change of ``k``)."""
     size = params["num"] if ndim == 1 else params["length"]
-    x = grid(size, params["z_min"], params["z_max"])
+    x = grid(size, params["z_min"], params["z_max"], params.get("endpoint", True))
     z_range = params["z_max"] - params["z_min"]
     W = dense_weights(x, params["J0"], params["a"], z_range, ndim)
     shape = (size,) * ndim
