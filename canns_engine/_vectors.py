@@ -10,10 +10,12 @@ mark does nothing.
 Measured on an Intel Xeon with AVX-512 FP16 (LLVM: ``rocketlake``), each engine copy in its own
 process, alternating: adaptation rings of 256 and 512 neurons 1.08× and 1.09–1.12× faster, 2 048-neuron
 ring on two threads 1.06×, 32 × 32 sheet 1.05×, 64 × 64 sheets on two threads 1.05–1.07×; CANN1D-256
-unchanged; 128-neuron rings 0.95× (0.82–0.92× in a whole benchmark run), whose 64 or 65 slots make one
-16-lane loop and a remainder, and horizontal sums twice as wide. So rings of fewer than
-:data:`WIDE_MIN_SLOTS` slots keep 256-bit vectors: ``run`` is compiled in a wide and a narrow version
-(:func:`wide`), and the install step compiles both.
+unchanged. 128-neuron rings were 0.95× at first (0.82–0.92× in a whole benchmark run): their mode sweeps
+ended in a scalar remainder and took four horizontal sums at a time. Since their sweeps cover 64 slots
+exactly (the antipode apart) and the projections take eight modes a sweep, they gain too: the adaptation
+ring of 128 neurons 1.05–1.07×, CANN1D-128 1.01–1.05×. A 64-neuron ring (33 slots) loses (0.89×), so
+rings of fewer than :data:`WIDE_MIN_SLOTS` slots keep 256-bit vectors: ``run`` is compiled in a wide and a
+narrow version (:func:`wide`), and the install step compiles both.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ WIDE = CPU not in CLOCK_PENALTY
 
 ATTRIBUTE = '"prefer-vector-width"="512"'
 
-WIDE_MIN_SLOTS = 128
-"""Rings of at least this many slots (``num ≥ 255``; every sheet) get 512-bit vectors where :data:`WIDE`."""
+WIDE_MIN_SLOTS = 64
+"""Rings of at least this many slots (``num ≥ 127``; every sheet) get 512-bit vectors where :data:`WIDE`."""
 
 
 def wide(slots: int, sheet: bool) -> bool | None:

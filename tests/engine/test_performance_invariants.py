@@ -340,7 +340,7 @@ def test_a_stimulus_dragged_around_a_sheet_moves_the_input_at_every_chunk():
 
 def test_the_step_loop_counts_no_references_and_widens_its_vectors_where_asked(monkeypatch):
     """The compiled step loop has no reference-counting calls (:data:`canns_engine._flags.NO_NRT`):
-    with them, each array handed to a part costs two atomic operations a step. A ring of 256 neurons
+    with them, each array handed to a part costs two atomic operations a step. A ring of 128 neurons
     gets the version with 512-bit vectors where the CPU runs them at full clock, one of 16 neurons never
     (:mod:`canns_engine._vectors`). Recompiled here without the cache, because numba can only show the
     code of a function it compiled in this process."""
@@ -352,7 +352,7 @@ def test_the_step_loop_counts_no_references_and_widens_its_vectors_where_asked(m
 
     fresh = jit(**_kernels.run.targetoptions)(_kernels.run.py_func)
     monkeypatch.setattr(_kernels, "run", fresh)
-    for num in (16, 256):
+    for num in (16, 128):
         model = CANN1D(num)
         sim = Simulation(model, SmoothTracking1D(model, Iext=[0.0, 1.0], duration=[1.0], time_step=model.dt))
         sim.step(3)
