@@ -68,6 +68,7 @@ from numba import njit
 
 from ._flags import FASTMATH, LOOP
 from ._memory import zeroed_block
+from ._noalias import mark_unshared
 from ._sync import barrier
 from ._vectors import prefer_wide_vectors
 from .analysis import summarize_1d, summarize_2d, wrap_scalar
@@ -702,6 +703,7 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     reference counting (:data:`canns_engine._flags.NO_NRT`) and cannot allocate.
     """
     prefer_wide_vectors(wide)  # 512-bit vectors if wide is True (canns_engine._vectors)
+    mark_unshared()  # no run-time overlap checks for arrays no other pointer writes (canns_engine._noalias)
     rows, num = u.shape
     width = table.shape[0]
     c_inp = 0.25 / (a * a)

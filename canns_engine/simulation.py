@@ -356,7 +356,7 @@ class Simulation:
     def step_with_input(self, inp: np.ndarray) -> None:
         """Advance one step with an explicit input array (canns' ``model.update(inp)``)."""
         model = self.model
-        noise = np.asarray(inp, dtype=np.float64).reshape(1, *model.shape)
+        noise = np.array(inp, dtype=np.float64).reshape(1, *model.shape)  # a copy: it may be model.inp
         pos = np.zeros(1) if model.ndim == 1 else np.zeros((1, 2))
         self._advance(pos, np.zeros(1), noise)
 
@@ -366,9 +366,13 @@ class Simulation:
         shapes = {a.shape for a in (model.u, model.v, model.r, model.inp)} | {noise.shape[1:] or model.shape}
         if shapes != {model.shape} or model.kernel.num != model.num:
             raise RuntimeError(f"inconsistent network state shapes {shapes} for {model.shape}")
-        for name in ("u", "v", "r", "inp"):  # the kernel updates views of these: C order, float64, and
-            state = np.ascontiguousarray(getattr(model, name), dtype=np.float64)  # on a cache line
-            setattr(model, name, state if is_aligned(state) else cache_aligned(state))
+        states = []
+        for name in ("u", "v", "r", "inp"):  # the kernel updates views of these: C order, float64, on a
+            state = np.ascontiguousarray(getattr(model, name), dtype=np.float64)  # cache line, and no two
+            if not is_aligned(state) or any(np.may_share_memory(state, s) for s in states):  # sharing
+                state = cache_aligned(state)  # memory (canns_engine._noalias)
+            setattr(model, name, state)
+            states.append(state)
         n = len(amp)
         every = rec.record_every if rec is not None else 1 << 62
         rows = (self.step_index + n) // every - self.step_index // every

@@ -80,6 +80,32 @@ def test_the_state_starts_on_cache_lines_however_it_was_set(cls):
     assert model.u is stepped and 0 < model.u.max() < 0.5
 
 
+def test_state_arrays_that_share_memory_are_parted_before_a_step():
+    """The step loop promises LLVM that the rate and the input share no memory with anything else it
+    writes (:mod:`canns_engine._noalias`): a state set to one array, and an input that is the model's own,
+    still give the steps they give when kept apart."""
+    runs = []
+    for shared in (False, True):
+        model = CANN1D_SFA(64)
+        model.u = np.full(model.shape, 0.3)
+        model.update(np.zeros(model.shape))  # r and inp now hold something
+        if shared:
+            model.r = model.u  # one array for three states
+            model.v = model.u[::-1]
+            model.update(model.inp)  # the model's own input array as the input
+        else:
+            model.r = model.u.copy()
+            model.v = model.u[::-1].copy()
+            model.update(model.inp.copy())
+        assert not any(np.shares_memory(getattr(model, a), getattr(model, b))
+                       for a, b in (("u", "v"), ("u", "r"), ("v", "r"), ("u", "inp"), ("r", "inp")))
+        for _ in range(3):
+            model.update(model.inp)
+        runs.append([model.u.copy(), model.v.copy(), model.r.copy(), model.inp.copy()])
+    for clean, parted in zip(*runs, strict=True):
+        np.testing.assert_array_equal(parted, clean)
+
+
 @pytest.mark.parametrize(("cls", "num", "threads", "precision", "sweeps_padding"), [
     (CANN1D_SFA, 128, 1, "float64", False),  # 64 slots swept, the antipode apart: no remainder
     (CANN1D, 129, 1, "float64", False),  # odd period, 65 slots: a scalar remainder of 1 (4 lanes)
@@ -338,13 +364,15 @@ def test_a_stimulus_dragged_around_a_sheet_moves_the_input_at_every_chunk():
             np.argmin(np.abs(model.x - pos[1])), np.argmin(np.abs(model.x - pos[0])))
 
 
-def test_the_step_loop_counts_no_references_and_widens_its_vectors_where_asked(monkeypatch):
+def test_the_step_loop_counts_no_references_widens_its_vectors_and_marks_unshared_arrays(monkeypatch):
     """The compiled step loop has no reference-counting calls (:data:`canns_engine._flags.NO_NRT`):
     with them, each array handed to a part costs two atomic operations a step. A ring of 128 neurons
     gets the version with 512-bit vectors where the CPU runs them at full clock, one of 16 neurons never
-    (:mod:`canns_engine._vectors`). Recompiled here without the cache, because numba can only show the
-    code of a function it compiled in this process."""
+    (:mod:`canns_engine._vectors`). Exactly the arrays that no other thread or view writes are marked
+    ``noalias`` (:mod:`canns_engine._noalias`). Recompiled here without the cache, because numba can only
+    show the code of a function it compiled in this process."""
     import inspect
+    import re
 
     from numba import jit
 
@@ -360,6 +388,19 @@ def test_the_step_loop_counts_no_references_and_widens_its_vectors_where_asked(m
     where = list(inspect.signature(_kernels.run.py_func).parameters).index("wide")
     wide = {str(sig[where]): "prefer-vector-width" in fresh.inspect_llvm(sig) for sig in fresh.signatures}
     assert wide == ({"none": False, "bool": True} if _vectors.WIDE else {"none": False})
+    params = list(inspect.signature(_kernels.run.py_func).parameters)
+    arrays = {p for p in params if p not in {"n_cos", "period", "gain", "k", "dt_tau", "dt_tau_v", "m", "sfa",
+                                             "z_min", "z_range", "a", "step0", "rec_every", "dx", "sheet",
+                                             "wide", "me", "work"}}
+    # both threads of a cut network write u, v and the part results; proj_flat is a view of proj, and a
+    # sheet's threads share coef: none of them may be marked
+    shared, shared_work = {"u", "v", "proj_parts", "s2_parts", "sync"}, {"proj", "proj_flat", "coef"}
+    unshared = arrays - shared | {f"work.{i}" for i, field in enumerate(_kernels.Workspace._fields)
+                                  if field not in shared_work and field != "zero"}
+    assert shared <= arrays and shared_work <= set(_kernels.Workspace._fields)
     for sig in fresh.signatures:
         code = fresh.inspect_llvm(sig)
         assert "define" in code and "NRT_incref" not in code and "NRT_decref" not in code
+        define = next(line for line in code.splitlines() if line.startswith("define") and "run" in line)
+        marked = set(re.findall(r'noalias[^%,]*%"?arg\.([\w.]+)\.4"?[,)]', define))
+        assert marked == unshared
