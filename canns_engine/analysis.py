@@ -68,11 +68,20 @@ class Decoder:
 
 @helper
 def wrap_scalar(d, z_range):
-    """Periodic difference into ``(-z_range/2, z_range/2]`` (canns' convention)."""
-    d = d % z_range
-    if d > z_range / 2:
-        d -= z_range
-    return d
+    """Periodic difference into ``(-z_range/2, z_range/2]`` (canns' convention).
+
+    ``d % z_range`` (a call of ``fmod``: 3 % of a 128-neuron ring's step, which wraps the input bump's
+    offset every step) is done without the call for ``-z_range ≤ d < z_range``, with the same bits:
+    there ``fmod`` returns ``d`` and Python's ``%`` adds ``z_range`` to a negative remainder."""
+    if 0.0 < d < z_range:
+        m = d
+    elif -z_range <= d < 0.0:
+        m = d + z_range
+    else:
+        m = d % z_range
+    if m > z_range / 2:
+        m -= z_range
+    return m
 
 
 @helper

@@ -55,3 +55,25 @@ def test_tracking_error_wraps_and_lag_is_recovered():
     stim = np.sin(0.3 * t)
     decoded = np.sin(0.3 * (t - 1.5))  # trails by 1.5 time units
     assert tracking_lag(decoded, stim, dt=0.1) == pytest.approx(1.5, abs=0.11)
+
+
+def test_periodic_difference_gives_the_bits_of_python_modulo():
+    """``wrap_scalar`` skips the ``fmod`` call where ``d`` is within one period of zero; it must give the
+    same bits as ``d % z_range`` then the shift into ``(-z/2, z/2]`` (the step loop's input bumps rely on
+    it: a run must not change with the shortcut)."""
+    from canns_engine.analysis import wrap_scalar
+
+    def reference(d, z):
+        d = d % z
+        return d - z if d > z / 2 else d
+
+    rng = np.random.default_rng(3)
+    for z in (2 * np.pi, 6.0, 10.0, 0.3):
+        ds = np.concatenate([rng.uniform(-3 * z, 3 * z, 2000), rng.uniform(-z, z, 2000) * 1e-9,
+                             [0.0, -0.0, z, -z, z / 2, -z / 2, np.nextafter(z, 0), np.nextafter(-z, 0),
+                              np.nextafter(z / 2, z), 1e300, -1e300, np.nan, np.inf]])
+        got = np.array([wrap_scalar(float(d), z) for d in ds])
+        want = np.array([reference(float(d), z) for d in ds])
+        same = (got.view(np.int64) == want.view(np.int64)) | (np.isnan(got) & np.isnan(want))
+        assert same.all(), ds[~same]
+        assert (-z / 2 < got[np.isfinite(got)]).all() and (got[np.isfinite(got)] <= z / 2).all()
