@@ -41,7 +41,7 @@ profile costs two multiplications per neuron instead of an ``exp`` (:func:`_prof
 
 Modes are taken four at a time (the mode table is padded to a multiple of four rows per part), which
 quarters the loads and stores of the running sums and the number of short loops; a ring's projections
-take eight at a time where a part has eight left.
+take eight at a time (the whole table has a multiple of eight rows).
 
 The mode table starts on a cache line and its rows are padded with zeros to whole cache lines
 (:mod:`canns_engine._memory`), so no vector load straddles two lines. Where the slots end more than half
@@ -275,45 +275,29 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
                         odd[s] = own - sq
             if s0 == 0:  # the duplicate end neuron shares slot 0, where every sine vanishes
                 odd[0] = 0.0
-            # projection, eight modes a sweep (four where a part has only four left): LLVM keeps eight
-            # sums two vectors wide, which take fewer adds to reduce than four sums four vectors wide, in
-            # half the sweeps and loads of x (1.02-1.05x a ring step, each engine copy in its own process)
-            q = 0
-            while q < width:
+            # projection, eight modes a sweep (the table has a multiple of eight rows; a sweep may take
+            # the last four cosines and the first four sines, x and y): LLVM keeps eight sums two vectors
+            # wide, which take fewer adds to reduce than four sums four vectors wide, in half the sweeps
+            # and loads of x (1.02-1.05x a ring step, each engine copy in its own process)
+            for q in range(0, width, 8):
                 x = even if q < n_cos else odd
+                y = even if q + 4 < n_cos else odd
                 t0, t1, t2, t3 = table[q], table[q + 1], table[q + 2], table[q + 3]
-                a0 = a1 = a2 = a3 = zero
-                if q + 8 <= (n_cos if q < n_cos else width):
-                    t4, t5, t6, t7 = table[q + 4], table[q + 5], table[q + 6], table[q + 7]
-                    a4 = a5 = a6 = a7 = zero
-                    for s in range(lo, hi):
-                        xs = x[s]
-                        a0 += xs * t0[s]
-                        a1 += xs * t1[s]
-                        a2 += xs * t2[s]
-                        a3 += xs * t3[s]
-                        a4 += xs * t4[s]
-                        a5 += xs * t5[s]
-                        a6 += xs * t6[s]
-                        a7 += xs * t7[s]
-                    proj[q + 4, i] += a4
-                    proj[q + 5, i] += a5
-                    proj[q + 6, i] += a6
-                    proj[q + 7, i] += a7
-                    step = 8
-                else:
-                    for s in range(lo, hi):
-                        xs = x[s]
-                        a0 += xs * t0[s]
-                        a1 += xs * t1[s]
-                        a2 += xs * t2[s]
-                        a3 += xs * t3[s]
-                    step = 4
-                proj[q, i] += a0
-                proj[q + 1, i] += a1
-                proj[q + 2, i] += a2
-                proj[q + 3, i] += a3
-                q += step
+                t4, t5, t6, t7 = table[q + 4], table[q + 5], table[q + 6], table[q + 7]
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                for s in range(lo, hi):
+                    xs = x[s]
+                    ys = y[s]
+                    a0 += xs * t0[s]
+                    a1 += xs * t1[s]
+                    a2 += xs * t2[s]
+                    a3 += xs * t3[s]
+                    a4 += ys * t4[s]
+                    a5 += ys * t5[s]
+                    a6 += ys * t6[s]
+                    a7 += ys * t7[s]
+                for r, acc in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
+                    proj[q + r, i] += acc
             if apart:
                 _add_antipode(even[anti], n_cos, i, proj)
     return total

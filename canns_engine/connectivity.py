@@ -50,7 +50,9 @@ runs, far inside the 1e-6 the engine promises, at up to twice the speed; ``"floa
 The adaptation models default to float64 (``BaseCANN.precision`` says why)."""
 
 ROW_BLOCK = 4
-"""The cosine and sine parts of the mode table are padded to a multiple of this many rows."""
+"""The cosine and sine parts of the mode table are padded to a multiple of this many rows, and the sine
+part further, if need be, so that the whole table has a multiple of twice as many (a ring's projections
+take eight rows at a time)."""
 
 DENSE_AXIS = 64
 """Axes of at most this many neurons also get :attr:`ModalKernel.dense`: a sheet that small applies the
@@ -114,7 +116,8 @@ class ModalKernel:
         ``cos(m θ_s)`` for ``m = 0 … M``, then ``sin(m θ_s)`` for ``m = 1 … M``, on the slots
         ``s = 0 … period // 2`` (slot ``s`` stands for the neurons ``s`` and ``period - s``). A sine row
         that vanishes on the grid (``m = period / 2``) is left out. Each part is padded with zero rows
-        (of zero weight) to a multiple of ``ROW_BLOCK``, so the kernels can take modes four at a time,
+        (of zero weight) to a multiple of ``ROW_BLOCK``, so the kernels can take modes four at a time (the
+        sine part to a whole table of a multiple of ``2 · ROW_BLOCK`` rows: eight at a time),
         and every row with zero columns after the last slot to a whole number of cache lines; the table
         starts on a cache line, so every row does (:mod:`canns_engine._memory`).
     dense : ndarray, shape (rows, num) or (0, 0)
@@ -160,9 +163,11 @@ class ModalKernel:
         sin = np.sin(angle[~self_conjugate])
         if period % 2 == 0:
             sin[:, -1] = 0.0  # sin(m π) exactly
-        parts = [(np.cos(angle), w_cos), (sin, w_cos[~self_conjugate])]
-        parts = [(np.pad(rows, ((0, -len(w) % ROW_BLOCK), (0, 0))), np.pad(w, (0, -len(w) % ROW_BLOCK)))
-                 for rows, w in parts]
+        w_sin = w_cos[~self_conjugate]
+        n_cos = len(w_cos) + -len(w_cos) % ROW_BLOCK  # a multiple of four rows, and the whole table of eight
+        n_rows = n_cos + len(w_sin) + -(n_cos + len(w_sin)) % (2 * ROW_BLOCK)
+        parts = [(np.pad(rows, ((0, size - len(w)), (0, 0))), np.pad(w, (0, size - len(w))))
+                 for rows, w, size in ((np.cos(angle), w_cos, n_cos), (sin, w_sin, n_rows - n_cos))]
         table = np.concatenate([rows for rows, _ in parts]).astype(dtype)
         table = cache_aligned(np.pad(table, ((0, 0), (0, -len(slots) % (CACHE_LINE // table.itemsize)))))
         kernel = cls(table=table, dense=np.empty((0, 0), dtype), n_cos=len(parts[0][1]),

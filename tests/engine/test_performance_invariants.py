@@ -64,6 +64,23 @@ def test_mode_table_rows_start_on_cache_lines_and_the_padding_is_zero(num, endpo
         assert kernel.dense.ctypes.data % CACHE_LINE == 0
 
 
+@pytest.mark.parametrize("a", [0.3, 0.45, 0.5])  # parts of 20 + 20, 13 + 12 and 12 + 11 modes
+def test_mode_table_parts_come_in_fours_and_the_table_in_eights(a):
+    """The kernels take a part's modes four at a time and a ring's projections eight at a time: the
+    cosine part is padded to a multiple of four rows, the sine part to a table of a multiple of eight,
+    and every padding row is zero, of weight zero."""
+    kernel = ModalKernel.build(256, a, 2 * np.pi, endpoint=False, rtol=1e-7, dtype=np.float32)
+    rows, n_cos = kernel.table.shape[0], kernel.n_cos
+    assert n_cos % 4 == 0 and rows % 8 == 0
+    kept = np.flatnonzero(kernel.weight)
+    cos_kept, sin_kept = kept[kept < n_cos], kept[kept >= n_cos]
+    assert np.array_equal(cos_kept, np.arange(len(cos_kept)))  # modes first, padding after, per part
+    assert np.array_equal(sin_kept, n_cos + np.arange(len(sin_kept)))
+    assert rows - n_cos - len(sin_kept) < 8 and n_cos - len(cos_kept) < 4
+    padding = np.setdiff1d(np.arange(rows), kept)
+    assert not kernel.table[padding].any()
+
+
 @pytest.mark.parametrize("cls", [CANN1D_SFA, CANN2D])
 def test_the_state_starts_on_cache_lines_however_it_was_set(cls):
     model = cls(33)

@@ -53,7 +53,9 @@ MODELS_1D = [(CANN1D, {"num": 96}), (CANN1D_SFA, {"num": 80, "k": 0.5, "A": 1.0}
              (CANN1D, {"num": 64, "a": 0.3, "J0": 2.0, "z_min": 0.0, "z_max": 10.0}),
              # the ring grid: even periods, whose antipodal neuron the engine steps apart from the sweeps
              (CANN1D, {"num": 96, "endpoint": False}),
-             (CANN1D_SFA, {"num": 128, "endpoint": False, "k": 0.5, "A": 1.0})]
+             (CANN1D_SFA, {"num": 128, "endpoint": False, "k": 0.5, "A": 1.0}),
+             # 13 cosine and 12 sine modes: the sine part padded to a table of 32 rows
+             (CANN1D, {"num": 100, "endpoint": False, "a": 0.45})]
 MODELS_2D = [(CANN2D, {"length": 20}), (CANN2D_SFA, {"length": 16, "k": 0.5, "A": 1.0})]
 
 
