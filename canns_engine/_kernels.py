@@ -235,8 +235,10 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
                 apart = False
             p_lo = max(s0, 1)
             p_hi = max(min(s1, pairs_end), p_lo)
-            b_lo = period - p_hi + (0 if has_anti else 1)  # the partners period - s, ascending (and the
-            b_hi = period - p_lo + 1 + (1 if s0 == 0 and dup else 0)  # antipode, the duplicate end)
+            # the partners j = period - s of the pair slots, ascending, from the antipode if the block has
+            # it and up to the duplicate end neuron if there is one
+            b_lo = period - p_hi + (0 if has_anti else 1)
+            b_hi = period - p_lo + 1 + (1 if s0 == 0 and dup else 0)
             for q in range(0, width, 4):  # synthesis, four modes a sweep: cosine part in cy, sine in sy
                 c0, c1, c2, c3 = coef[q, i], coef[q + 1, i], coef[q + 2, i], coef[q + 3, i]
                 out = cy if q < n_cos else sy

@@ -366,11 +366,13 @@ class Simulation:
         shapes = {a.shape for a in (model.u, model.v, model.r, model.inp)} | {noise.shape[1:] or model.shape}
         if shapes != {model.shape} or model.kernel.num != model.num:
             raise RuntimeError(f"inconsistent network state shapes {shapes} for {model.shape}")
+        # the kernel updates views of these: C order, float64, on a cache line, and no two sharing memory
+        # (it tells LLVM so: canns_engine._noalias)
         states = []
-        for name in ("u", "v", "r", "inp"):  # the kernel updates views of these: C order, float64, on a
-            state = np.ascontiguousarray(getattr(model, name), dtype=np.float64)  # cache line, and no two
-            if not is_aligned(state) or any(np.may_share_memory(state, s) for s in states):  # sharing
-                state = cache_aligned(state)  # memory (canns_engine._noalias)
+        for name in ("u", "v", "r", "inp"):
+            state = np.ascontiguousarray(getattr(model, name), dtype=np.float64)
+            if not is_aligned(state) or any(np.may_share_memory(state, s) for s in states):
+                state = cache_aligned(state)
             setattr(model, name, state)
             states.append(state)
         n = len(amp)
