@@ -13,8 +13,8 @@ pointer of every other array argument: arrays only one thread writes (its worksp
 and the recording, which only the lead thread touches) and arrays nobody writes during a call (the mode
 table, the task's positions and amplitudes, the noise, the decoder's tables), which LLVM allows to be
 shared. The caller keeps the promise: :class:`canns_engine.simulation.Simulation` hands ``run`` state
-arrays that share no memory and a copy of an explicit input. One pair of arrays is left to run-time checks
-in the Euler loops (``u`` and ``v``).
+arrays that share no memory with each other or with the input (copying one where they would). One pair
+of arrays is left to run-time checks in the Euler loops (``u`` and ``v``).
 
 Measured with each engine copy in its own process, alternating: 128-neuron adaptation ring 1.08–1.10×,
 CANN1D-128 1.08×, CANN1D-512 1.03×, 32 × 32 sheet (two threads) 1.17×, adaptation sheet 64 × 64 (two

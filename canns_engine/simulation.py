@@ -356,7 +356,7 @@ class Simulation:
     def step_with_input(self, inp: np.ndarray) -> None:
         """Advance one step with an explicit input array (canns' ``model.update(inp)``)."""
         model = self.model
-        noise = np.array(inp, dtype=np.float64).reshape(1, *model.shape)  # a copy: it may be model.inp
+        noise = np.asarray(inp, dtype=np.float64).reshape(1, *model.shape)
         pos = np.zeros(1) if model.ndim == 1 else np.zeros((1, 2))
         self._advance(pos, np.zeros(1), noise)
 
@@ -366,8 +366,8 @@ class Simulation:
         shapes = {a.shape for a in (model.u, model.v, model.r, model.inp)} | {noise.shape[1:] or model.shape}
         if shapes != {model.shape} or model.kernel.num != model.num:
             raise RuntimeError(f"inconsistent network state shapes {shapes} for {model.shape}")
-        # the kernel updates views of these: C order, float64, on a cache line, and no two sharing memory
-        # (it tells LLVM so: canns_engine._noalias)
+        # the kernel updates views of these: C order, float64, on a cache line, and no two sharing memory,
+        # nor with the input it reads (it tells LLVM so: canns_engine._noalias)
         states = []
         for name in ("u", "v", "r", "inp"):
             state = np.ascontiguousarray(getattr(model, name), dtype=np.float64)
@@ -375,6 +375,8 @@ class Simulation:
                 state = cache_aligned(state)
             setattr(model, name, state)
             states.append(state)
+        if any(np.may_share_memory(noise, s) for s in states):  # e.g. model.update(model.inp)
+            noise = noise.copy()
         n = len(amp)
         every = rec.record_every if rec is not None else 1 << 62
         rows = (self.step_index + n) // every - self.step_index // every
