@@ -88,7 +88,8 @@ VECTOR_BYTES = 32
 """Bytes of one AVX vector: where a ring's slots end more than half a vector into their last vector,
 its last block sweeps the table's zero padding instead of a scalar remainder."""
 
-POWER_BLOCK = 64
+BLOCK_SHIFT = 6
+POWER_BLOCK = 1 << BLOCK_SHIFT
 """Length of the table of powers in :func:`_profile` (``f^k = fine[k % 64] · (f^64)^(k // 64)``)."""
 
 
@@ -108,26 +109,33 @@ def _rate(u, k, r):
 def _profile(pos, z_min, z_range, period, c, gauss, fine, out):
     """Unit input bump ``exp(-c · wrap(x_j - pos)²)`` on the grid ``x_j = z_min + j z_range / period``.
 
-    From the neuron nearest to ``pos`` (offset ``d₀``, ``|d₀| ≤ Δ/2``) the values at offsets ``k`` to one
-    side are ``exp(-c d₀²) · f^k · gauss[k]`` with ``f = exp(∓2c d₀ Δ)`` and ``gauss[k] = exp(-c k² Δ²)``;
-    ``f^k`` is ``fine[k % 64]`` (built by doubling) times a running power ``f^64``. The right side holds
-    the neurons with ``0 ≤ d ≤ z_range / 2``, the left side the others (canns' wrap into
-    ``(-z_range/2, z_range/2]``); each side is written in runs that neither cross a block of 64 nor the
-    end of the grid. Where ``f^k`` could overflow (an extremely narrow bump on a coarse grid) the
+    The neuron nearest to ``pos`` is ``centre`` (offset ``d₀``, ``|d₀| ≤ Δ/2``); the ``left`` neurons
+    before it and the ``period - left`` from it on are those within half a period (canns' wrap into
+    ``(-z_range/2, z_range/2]``). Neuron ``centre + k`` gets ``exp(-c (d₀ + kΔ)²) = exp(-c d₀²) · f^k ·
+    gauss[period + k]`` with ``f = exp(-2c d₀ Δ)`` and the symmetric table ``gauss[period + k] =
+    exp(-c k² Δ²)``. With ``k = 64 b + t`` (``0 ≤ t < 64``, ``b < 0`` left of the centre), ``f^k`` is
+    ``fine[t] = f^t`` (built by doubling) times the block's ``f^(64 b)`` (kept after the powers, in
+    ``fine[64 - b_lo + b]``, multiplied out from the centre both ways so that the error grows away from
+    the peak). So the bump is one sweep from the leftmost neuron, cut into runs at the blocks and the end
+    of the grid only, with one table of powers where each side took one: 90 → 66 ns for 128 neurons,
+    147 → 124 ns for 512. Where a power could overflow (an extremely narrow bump on a coarse grid) the
     exponentials are evaluated directly. ``out`` may be one longer than the period (the duplicate end
     neuron of canns' grid), which gets the first neuron's value.
     """
     spacing = z_range / period
-    centre = round((pos - z_min) / spacing) % period
+    centre = round((pos - z_min) / spacing)
+    if centre >= period:  # centre % period, without an integer division (~10 ns) within a period of the grid
+        centre = centre - period if centre < 2 * period else centre % period
+    elif centre < 0:
+        centre = centre + period if centre >= -period else centre % period
     d0 = wrap_scalar(z_min + centre * spacing - pos, z_range)
-    right = min(max(math.floor((0.5 * z_range - d0) / spacing), 0), period - 1) + 1
-    e0 = math.exp(-c * d0 * d0)
-    f_right = math.exp(-2.0 * c * d0 * spacing)
-    direct = c * spacing * spacing * max(right, period + 1 - right) > 600.0
-    for side in range(2):
-        d = d0 if side == 0 else -d0
-        count = right if side == 0 else period + 1 - right  # offsets 0 … count - 1 (the left skips 0)
-        power = f_right if side == 0 else 1.0 / f_right
+    left = period - 1 - min(max(math.floor((0.5 * z_range - d0) / spacing), 0), period - 1)
+    if c * spacing * spacing * (period + 2 * POWER_BLOCK) > 600.0:
+        for j in range(period):
+            x = wrap_scalar(z_min + j * spacing - pos, z_range)
+            out[j] = math.exp(-c * x * x)
+    else:
+        power = math.exp(-2.0 * c * d0 * spacing)
         fine[0] = 1.0
         size = 1
         while size < POWER_BLOCK:  # fine[t] = f^t by doubling; power becomes f^64
@@ -135,33 +143,30 @@ def _profile(pos, z_min, z_range, period, c, gauss, fine, out):
                 fine[size + t] = fine[t] * power
             size *= 2
             power *= power
-        scale = e0  # exp(-c d0²) · f^(64 b) at the start of block b
-        k = side
-        j = centre if side == 0 else (centre - 1 if centre > 0 else period - 1)
-        while k < count:
-            t0 = k & (POWER_BLOCK - 1)  # (k ≥ 0; no integer division in this loop)
-            n = min(count - k, POWER_BLOCK - t0, period - j if side == 0 else j + 1)
+        b_lo = -left >> BLOCK_SHIFT  # the blocks of k = -left … period - 1 - left
+        b_hi = (period - 1 - left) >> BLOCK_SHIFT
+        zero = POWER_BLOCK - b_lo  # fine[zero + b] = exp(-c d₀²) f^(64 b)
+        fine[zero] = math.exp(-c * d0 * d0)
+        for b in range(1, b_hi + 1):
+            fine[zero + b] = fine[zero + b - 1] * power
+        inverse = 1.0 / power
+        for b in range(1, 1 - b_lo):
+            fine[zero - b] = fine[zero - b + 1] * inverse
+        k = -left
+        j = centre - left if centre >= left else centre - left + period
+        while k < period - left:
+            t0 = k & (POWER_BLOCK - 1)
+            n = min(period - left - k, POWER_BLOCK - t0, period - j)
+            scale = fine[zero + (k >> BLOCK_SHIFT)]
             ju = np.uint64(j)
-            ku = np.uint64(k)
+            gu = np.uint64(period + k)
             tu = np.uint64(t0)
-            if direct:
-                for t in range(np.uint64(n)):
-                    x = d + (k + t) * spacing
-                    out[ju + t if side == 0 else ju - t] = math.exp(-c * x * x)
-            elif side == 0:
-                for t in range(np.uint64(n)):
-                    out[ju + t] = scale * fine[tu + t] * gauss[ku + t]
-            else:
-                for t in range(np.uint64(n)):
-                    out[ju - t] = scale * fine[tu + t] * gauss[ku + t]
+            for t in range(np.uint64(n)):
+                out[ju + t] = scale * fine[tu + t] * gauss[gu + t]
             k += n
-            if t0 + n == POWER_BLOCK:
-                scale *= power
-            j = j + n if side == 0 else j - n  # at most one step past an end of the grid
+            j += n
             if j == period:
                 j = 0
-            elif j < 0:
-                j += period
     if out.shape[0] > period:
         out[period] = out[0]
 
@@ -618,8 +623,8 @@ class Workspace(NamedTuple):
     ev: np.ndarray  # tab (4, num) on a sheet: four slots' folded u², even part
     od: np.ndarray  # tab (4, num) on a sheet: odd part
     scaled: np.ndarray  # tab (width, rows of dense) on a small sheet: the scaled projections (zero-padded)
-    fine: np.ndarray  # (POWER_BLOCK,): powers of an input bump's factor (:func:`_profile`)
-    gauss: np.ndarray  # (period + 1,): exp(-c (k Δ)²), the fixed factor of every input bump
+    fine: np.ndarray  # (POWER_BLOCK + blocks,): powers of an input bump's factor (:func:`_profile`)
+    gauss: np.ndarray  # (2 period + 1,): exp(-c (k Δ)²) at k + period, the fixed factor of every input bump
     prof_x: np.ndarray  # (num,): the input profile along x
     prof_y: np.ndarray  # (rows,): along y (a ring's single row: 1)
     row_amp: np.ndarray  # (rows,): each row's input amplitude this step
@@ -647,8 +652,8 @@ def workspace(table: np.ndarray, dense_rows: int, rows: int, num: int, period: i
         "drive": ((on_sheet,), f64), "drive2": ((on_sheet,), f64), "c_row": ((on_sheet,), tab),
         "s_row": ((on_sheet,), tab), "ev": ((4, on_sheet), tab), "od": ((4, on_sheet), tab),
         "scaled": ((width, dense_rows), tab),
-        "fine": ((POWER_BLOCK,), f64), "gauss": ((period + 1,), f64), "prof_x": ((num,), f64),
-        "prof_y": ((rows,), f64), "row_amp": ((rows,), f64), "seen": ((2,), f64),
+        "fine": ((POWER_BLOCK + period // POWER_BLOCK + 3,), f64), "gauss": ((2 * period + 1,), f64),
+        "prof_x": ((num,), f64), "prof_y": ((rows,), f64), "row_amp": ((rows,), f64), "seen": ((2,), f64),
         "marginals": ((2, on_sheet), f64),
     }
     arrays = dict(zip(shapes, zeroed_block(list(shapes.values())), strict=True))
@@ -715,7 +720,7 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     scaled = work.scaled
     prof_x, prof_y, row_amp, seen = work.prof_x, work.prof_y, work.row_amp, work.seen
     for j in range(period + 1):
-        gauss[j] = math.exp(-c_inp * (j * spacing) ** 2)
+        gauss[period + j] = gauss[period - j] = math.exp(-c_inp * (j * spacing) ** 2)
     for j in range(num):
         prof_x[j] = 0.0
     for i in range(rows):

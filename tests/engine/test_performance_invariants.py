@@ -211,7 +211,7 @@ def test_small_sheets_take_the_dense_route_to_the_same_run(cls, size):
 @pytest.mark.parametrize(("num", "a"), [(64, 0.5), (1000, 0.3), (4097, 0.05), (50, 0.02)])
 def test_input_bump_recurrence_equals_the_formula(num, a, endpoint):
     model = CANN1D(num, a=a, endpoint=endpoint)
-    positions = np.array([0.0, 0.37, np.pi, -np.pi, 3.1, -3.14159, 10.0, np.pi - 1e-12])
+    positions = np.array([0.0, 0.37, np.pi, -np.pi, 3.1, -3.14159, 10.0, -10.0, -3.5, 4.0, np.pi - 1e-12])
     task = SmoothTracking1D(model, Iext=(0.0, 0.0), duration=(len(positions) * 0.05,), time_step=0.05)
     task.stim_pos[:, 0] = positions
     rec = simulate(model, task)
