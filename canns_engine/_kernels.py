@@ -84,6 +84,12 @@ SLOT_BLOCK = 512
 """Slots per block of a row pass: the table columns of a block stay in cache between synthesis and
 projection (matters for rings of thousands of neurons)."""
 
+QUARTER_MIN_PERIOD = 256
+"""The shortest period whose ring sweeps a quarter of it (:func:`quarter_wave`): at 128 the quarter's 33
+slots gained nothing (0.99–1.01× for both models, with 256- or 512-bit vectors), at 256 1.06× (CANN1D)
+and 1.11× (the adaptation model's 40 modes), at 512 1.12× and 1.45× (each engine copy in its own
+process, alternating)."""
+
 VECTOR_BYTES = 32
 """Bytes of one AVX vector: where a ring's slots end more than half a vector into their last vector,
 its last block sweeps the table's zero padding instead of a scalar remainder."""
@@ -173,7 +179,8 @@ def _profile(pos, z_min, z_range, period, c, gauss, fine, out):
 
 @part
 def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise,
-                dt_tau, dt_tau_v, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd, proj, zero):
+                dt_tau, dt_tau_v, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd, proj, zero, quarter,
+                cos_even, cos_odd, sin_even, sin_odd):
     """One step of the neurons in slots ``s_lo … s_hi - 1`` of every row of ``u`` (a ring is one row),
     given the rows' mode coefficients.
 
@@ -203,6 +210,15 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     step, CANN1D-128 0.44 instead of 0.48, the adaptation ring of 512 neurons 1.54 instead of 1.62
     (each engine copy in its own process, alternating).
 
+    With ``quarter`` (``True``, else ``None``: :func:`quarter_wave`) the mode sweeps take only the slots
+    ``0 … period / 4``: slot ``period / 2 - s`` sits at ``π - θ_s``, where a mode ``m`` is ``(-1)^m``
+    times its value at ``θ_s`` (a sine ``-(-1)^m``). The synthesis adds the even and the odd modes apart
+    (``cos_even`` … ``sin_odd``) and unfolds them onto both slots (``cy[s] = even + odd``,
+    ``cy[P/2 - s] = even - odd``); after the Euler step, the even and odd parts of slots ``s`` and
+    ``P/2 - s`` are folded together for the even and the odd modes, and projected. Half the
+    multiply-adds of both sweeps and half the table for two short passes; the antipode is slot 0's
+    mirror there, so it needs nothing apart.
+
     Noise is added to a copy of the input profile (``ext``) before the Euler loop, never inside it:
     LLVM guards a vectorised loop with run-time checks that its arrays do not overlap, and those would
     also test the empty noise array of a noiseless run, whose address is arbitrary. Now and then the
@@ -211,11 +227,8 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     """
     rows, num = u.shape
     width = table.shape[0]
-    pairs_end = (period + 1) // 2  # slots 1 … pairs_end - 1 hold two distinct neurons
     n_slots = period // 2 + 1  # the table's columns from here on are zero padding
     lanes = VECTOR_BYTES // table.itemsize  # slots per vector
-    dup = num > period  # canns' grid: neuron `period` duplicates neuron 0
-    back = np.uint64(period)
     anti = period // 2 if period % 2 == 0 else -1  # the antipodal slot of an even period (one neuron)
     total = 0.0
     for i in range(rows):
@@ -230,20 +243,26 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
             proj[q, i] = 0.0
         for s0 in range(s_lo, s_hi, SLOT_BLOCK):
             s1 = min(s0 + SLOT_BLOCK, s_hi)
+            if quarter is not None:  # s0 … s1 - 1 are slots of the quarter, stepped with their mirrors
+                _quarter_synthesis(coef, table, n_cos, i, s0, s1, period, cy, sy, cos_even, cos_odd,
+                                   sin_even, sin_odd)
+                total = _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, s0, s1, period,
+                                    dt_tau, dt_tau_v, m, sfa, zero, total)
+                mirror_lo = max(period // 2 - s1 + 1, period // 4 + 1)
+                if mirror_lo <= period // 2 - s0:
+                    total = _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, mirror_lo,
+                                        period // 2 - s0 + 1, period, dt_tau, dt_tau_v, m, sfa, zero, total)
+                _quarter_projection(table, n_cos, i, s0, s1, period, even, odd, cos_even, cos_odd,
+                                    sin_even, sin_odd, proj, zero)
+                continue
             lo = np.uint64(s0)
             has_anti = s0 <= anti < s1
-            end = anti if has_anti else s1  # neurons s0 … end - 1 are stepped first, the others as partners
+            end = anti if has_anti else s1  # the sweeps stop before the antipode
             hi = np.uint64(end)  # the mode sweeps' slots
             apart = has_anti  # the antipode's modes are done apart from the sweeps
             if s1 == n_slots and end % lanes > lanes // 2:  # rather than a long scalar tail, the last
                 hi = np.uint64(table.shape[1])                # block sweeps the zero padding
                 apart = False
-            p_lo = max(s0, 1)
-            p_hi = max(min(s1, pairs_end), p_lo)
-            # the partners j = period - s of the pair slots, ascending, from the antipode if the block has
-            # it and up to the duplicate end neuron if there is one
-            b_lo = period - p_hi + (0 if has_anti else 1)
-            b_hi = period - p_lo + 1 + (1 if s0 == 0 and dup else 0)
             for q in range(0, width, 4):  # synthesis, four modes a sweep: cosine part in cy, sine in sy
                 c0, c1, c2, c3 = coef[q, i], coef[q + 1, i], coef[q + 2, i], coef[q + 3, i]
                 out = cy if q < n_cos else sy
@@ -257,31 +276,8 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
                                    + c3 * table[q + 3, s])
             if apart:
                 _antipode_input(coef, n_cos, i, anti, cy, sy, zero)
-            if has_anti:  # the antipode is stepped as its own partner: it folds its u² onto zero
-                even[anti] = zero
-            for side in range(2):  # Euler step of the neurons s, then of their partners j = period - s
-                first = np.uint64(s0 if side == 0 else b_lo)
-                last = np.uint64(end if side == 0 else b_hi)
-                sign = 1.0 if side == 0 else -1.0  # the partner's sines change sign
-                for j in range(first, last):
-                    s = j if side == 0 else back - j  # the neuron's slot
-                    du = cy[s] + sign * sy[s] + amp * row_inp[j] - u[i, j]
-                    if sfa:
-                        du -= v[i, j]
-                    un = u[i, j] + dt_tau * du
-                    u[i, j] = un
-                    if sfa:
-                        v[i, j] += dt_tau_v * (-v[i, j] + m * un)
-                    sq = un * un
-                    total += sq
-                    if side == 0:  # slot 0 (without a partner on the ring grid) keeps u² as its even
-                        even[s] = sq  # part and its odd part stays 0 (never written)
-                    else:  # fold the partner's u² in: even and odd parts of the slot
-                        own = even[s]
-                        even[s] = own + sq
-                        odd[s] = own - sq
-            if s0 == 0:  # the duplicate end neuron shares slot 0, where every sine vanishes
-                odd[0] = 0.0
+            total = _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, s0, s1, period, dt_tau, dt_tau_v,
+                                m, sfa, zero, total)
             # projection, eight modes a sweep (the table has a multiple of eight rows; a sweep may take
             # the last four cosines and the first four sines, x and y): LLVM keeps eight sums two vectors
             # wide, which take fewer adds to reduce than four sums four vectors wide, in half the sweeps
@@ -311,6 +307,53 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
 
 
 @part
+def _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, s0, s1, period, dt_tau, dt_tau_v, m, sfa, zero,
+                total):
+    """Euler step of row ``i``'s neurons in slots ``s0 … s1 - 1`` (:func:`_sheet_pass`): the neurons
+    ``s``, then their partners ``period - s``; each partner folds its new ``u²`` and that of neuron ``s``
+    into the slot's even and odd parts. Returns ``total`` plus their ``Σ u²``."""
+    num = u.shape[1]
+    pairs_end = (period + 1) // 2  # slots 1 … pairs_end - 1 hold two distinct neurons
+    dup = num > period  # canns' grid: neuron `period` duplicates neuron 0
+    back = np.uint64(period)
+    anti = period // 2 if period % 2 == 0 else -1
+    has_anti = s0 <= anti < s1
+    end = anti if has_anti else s1  # neurons s0 … end - 1 are stepped first, the others as partners
+    p_lo = max(s0, 1)
+    p_hi = max(min(s1, pairs_end), p_lo)
+    # the partners j = period - s of the pair slots, ascending, from the antipode if the range has it and
+    # up to the duplicate end neuron if there is one
+    b_lo = period - p_hi + (0 if has_anti else 1)
+    b_hi = period - p_lo + 1 + (1 if s0 == 0 and dup else 0)
+    if has_anti:  # the antipode is stepped as its own partner: it folds its u² onto zero
+        even[anti] = zero
+    for side in range(2):
+        first = np.uint64(s0 if side == 0 else b_lo)
+        last = np.uint64(end if side == 0 else b_hi)
+        sign = 1.0 if side == 0 else -1.0  # the partner's sines change sign
+        for j in range(first, last):
+            s = j if side == 0 else back - j  # the neuron's slot
+            du = cy[s] + sign * sy[s] + amp * row_inp[j] - u[i, j]
+            if sfa:
+                du -= v[i, j]
+            un = u[i, j] + dt_tau * du
+            u[i, j] = un
+            if sfa:
+                v[i, j] += dt_tau_v * (-v[i, j] + m * un)
+            sq = un * un
+            total += sq
+            if side == 0:  # slot 0 (without a partner on the ring grid) keeps u² as its even
+                even[s] = sq  # part and its odd part stays 0 (never written)
+            else:  # fold the partner's u² in: even and odd parts of the slot
+                own = even[s]
+                even[s] = own + sq
+                odd[s] = own - sq
+    if s0 == 0:  # the duplicate end neuron shares slot 0, where every sine vanishes
+        odd[0] = 0.0
+    return total
+
+
+@part
 def _antipode_input(coef, n_cos, i, anti, cy, sy, zero):
     """The cosine and sine parts of row ``i``'s recurrent input at the antipodal slot ``anti`` (an even
     period): ``Σ_q (-1)^q coef[q, i]`` over the cosine modes (``cos(q π)``, exactly ±1 in the table), and
@@ -328,6 +371,79 @@ def _add_antipode(x, n_cos, i, proj):
     x`` (its sines vanish)."""
     for q in range(np.uint64(n_cos)):
         proj[q, i] += x if q % 2 == 0 else -x
+
+
+@part
+def _quarter_synthesis(coef, table, n_cos, i, s0, s1, period, cy, sy, cos_even, cos_odd, sin_even, sin_odd):
+    """Row ``i``'s cosine and sine parts ``cy``, ``sy`` on the slots ``s0 … s1 - 1`` of the quarter
+    ``0 … period / 4`` and on their mirrors ``period / 2 - s`` (:func:`_sheet_pass`, ``quarter``).
+
+    Rows alternate between even and odd modes: cosine row ``q`` is mode ``q``, sine row ``n_cos + q`` mode
+    ``q + 1`` (:meth:`canns_engine.connectivity.ModalKernel.quarter_symmetric`), so of a sweep's four rows
+    the first and third go to one sum and the others to the other."""
+    lo, hi = np.uint64(s0), np.uint64(s1)
+    for q in range(0, table.shape[0], 4):
+        c0, c1, c2, c3 = coef[q, i], coef[q + 1, i], coef[q + 2, i], coef[q + 3, i]
+        x = cos_even if q < n_cos else sin_odd  # rows q and q + 2
+        y = cos_odd if q < n_cos else sin_even  # rows q + 1 and q + 3
+        t0, t1, t2, t3 = table[q], table[q + 1], table[q + 2], table[q + 3]
+        if q == 0 or q == n_cos:  # a part's first sweep sets its sums
+            for s in range(lo, hi):
+                x[s] = c0 * t0[s] + c2 * t2[s]
+                y[s] = c1 * t1[s] + c3 * t3[s]
+        else:
+            for s in range(lo, hi):
+                x[s] += c0 * t0[s] + c2 * t2[s]
+                y[s] += c1 * t1[s] + c3 * t3[s]
+    for s in range(lo, hi):
+        cy[s] = cos_even[s] + cos_odd[s]
+        sy[s] = sin_even[s] + sin_odd[s]
+    half = np.uint64(period // 2)  # slot 0's mirror is the antipode; slot period / 4 is its own
+    for s in range(lo, np.uint64(min(s1, period // 4))):  # the sines change sign on the mirror
+        cy[half - s] = cos_even[s] - cos_odd[s]
+        sy[half - s] = sin_odd[s] - sin_even[s]
+
+
+@part
+def _quarter_projection(table, n_cos, i, s0, s1, period, even, odd, cos_even, cos_odd, sin_even, sin_odd,
+                        proj, zero):
+    """Add to ``proj[:, i]`` the projections of the even and odd parts of ``u²`` on the slots ``s0 … s1 -
+    1`` of the quarter and on their mirrors (:func:`_sheet_pass`, ``quarter``).
+
+    Slot ``s`` and its mirror ``period / 2 - s`` are folded for each kind of mode: ``even[s] ± even[P/2 -
+    s]`` for the even and odd cosines, ``odd[s] ∓ odd[P/2 - s]`` for the even and odd sines; slot
+    ``period / 4`` is its own mirror. Eight modes a sweep, as in :func:`_sheet_pass`."""
+    lo, hi = np.uint64(s0), np.uint64(s1)
+    half = np.uint64(period // 2)
+    for s in range(lo, np.uint64(min(s1, period // 4))):
+        e, e_mirror, o, o_mirror = even[s], even[half - s], odd[s], odd[half - s]
+        cos_even[s] = e + e_mirror
+        cos_odd[s] = e - e_mirror
+        sin_even[s] = o - o_mirror
+        sin_odd[s] = o + o_mirror
+    own = period // 4
+    if s0 <= own < s1:
+        cos_even[own] = cos_odd[own] = even[own]
+        sin_even[own] = sin_odd[own] = odd[own]
+    for q in range(0, table.shape[0], 8):
+        x0 = cos_even if q < n_cos else sin_odd  # rows q, q + 2
+        x1 = cos_odd if q < n_cos else sin_even  # rows q + 1, q + 3
+        y0 = cos_even if q + 4 < n_cos else sin_odd  # rows q + 4, q + 6
+        y1 = cos_odd if q + 4 < n_cos else sin_even  # rows q + 5, q + 7
+        t0, t1, t2, t3 = table[q], table[q + 1], table[q + 2], table[q + 3]
+        t4, t5, t6, t7 = table[q + 4], table[q + 5], table[q + 6], table[q + 7]
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+        for s in range(lo, hi):
+            a0 += x0[s] * t0[s]
+            a1 += x1[s] * t1[s]
+            a2 += x0[s] * t2[s]
+            a3 += x1[s] * t3[s]
+            a4 += y0[s] * t4[s]
+            a5 += y1[s] * t5[s]
+            a6 += y0[s] * t6[s]
+            a7 += y1[s] * t7[s]
+        for r, acc in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
+            proj[q + r, i] += acc
 
 
 @part
@@ -630,6 +746,10 @@ class Workspace(NamedTuple):
     row_amp: np.ndarray  # (rows,): each row's input amplitude this step
     seen: np.ndarray  # (2,): the stimulus positions the profiles were built for
     marginals: np.ndarray  # (2, num) on a sheet: scratch of summarize_2d
+    cos_even: np.ndarray  # tab (table columns,) on a ring: the even modes' cosine part, or their folded u²
+    cos_odd: np.ndarray  # tab: the odd modes' (a quarter-wave ring's sweeps, _sheet_pass)
+    sin_even: np.ndarray  # tab: the same for the sines
+    sin_odd: np.ndarray  # tab
 
 
 def workspace(table: np.ndarray, dense_rows: int, rows: int, num: int, period: int, *, noise: bool,
@@ -655,6 +775,7 @@ def workspace(table: np.ndarray, dense_rows: int, rows: int, num: int, period: i
         "fine": ((POWER_BLOCK + period // POWER_BLOCK + 3,), f64), "gauss": ((2 * period + 1,), f64),
         "prof_x": ((num,), f64), "prof_y": ((rows,), f64), "row_amp": ((rows,), f64), "seen": ((2,), f64),
         "marginals": ((2, on_sheet), f64),
+        **dict.fromkeys(("cos_even", "cos_odd", "sin_even", "sin_odd"), ((0 if sheet else columns,), tab)),
     }
     arrays = dict(zip(shapes, zeroed_block(list(shapes.values())), strict=True))
     if coef is not None and sheet:
@@ -662,17 +783,27 @@ def workspace(table: np.ndarray, dense_rows: int, rows: int, num: int, period: i
     return Workspace(**arrays, proj_flat=arrays["proj"].reshape(-1), zero=tab.type(0))
 
 
+def quarter_wave(kernel) -> bool | None:
+    """The ``quarter`` argument of :func:`run` for a ring with the modal kernel ``kernel``: ``True`` where
+    its mode sweeps take a quarter of the period (:func:`_sheet_pass`), that is where the kernel has that
+    symmetry (:meth:`~canns_engine.connectivity.ModalKernel.quarter_symmetric`) and the period is at
+    least :data:`QUARTER_MIN_PERIOD`; ``None`` otherwise. Two types, so numba compiles one version of the
+    loop for each."""
+    return True if kernel.quarter_symmetric and kernel.period >= QUARTER_MIN_PERIOD else None
+
+
 @kernel
 def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m, sfa,
         z_min, z_range, a, stim_pos, stim_amp, noise, step0, rec_every,
-        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet, wide,
+        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet, wide, quarter,
         bounds, me, sync, proj_parts, s2_parts, work):
     """Advance a ring (``u`` of shape ``(1, num)``) or a sheet (``(L, L)``) by ``len(stim_amp)`` steps.
 
     ``sheet`` is ``None`` for a ring and ``True`` for a sheet: numba compiles one version per geometry and
     prunes the other geometry's branches (``sheet is None`` is decided by the type), so a ring never
     compiles the sheet's functions. ``wide`` (``True`` or ``None``, :func:`canns_engine._vectors.wide`)
-    chooses the version with 512-bit vectors.
+    chooses the version with 512-bit vectors, ``quarter`` (``True`` or ``None``, :func:`quarter_wave`) the
+    ring's version whose mode sweeps take a quarter of the period.
 
     ``stim_pos`` has one column per dimension; ``noise`` is empty or holds one input array per step
     (added to the stimulus). Neuron ``(i, j)`` of a sheet sits at ``(x[j], x[i])`` and its input is the
@@ -781,7 +912,8 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
                     u, v, coef, table, n_cos, period, row_amp, prof_x,
                     noise[max(step, 0)] if has_noise else no_noise, has_noise, dt_tau if live else 0.0,
                     dt_tau_v if live else 0.0, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd,
-                    proj_parts[buf, p], zero)
+                    proj_parts[buf, p], zero, quarter, work.cos_even, work.cos_odd, work.sin_even,
+                    work.sin_odd)
             else:
                 s2_parts[buf, p, 0] = _sheet_rows(
                     u, v, coef, table, n_cos, period, row_amp, prof_x,

@@ -187,6 +187,13 @@ class ModalKernel:
         """Number of basis vectors kept (cosines and sines, padding excluded)."""
         return int(np.count_nonzero(self.weight))
 
+    @property
+    def quarter_symmetric(self) -> bool:
+        """Whether the period is a multiple of four and every mode is below ``period / 2``: then slot
+        ``period / 2 - s`` holds ``(-1)^m`` times mode ``m``'s cosine at slot ``s`` (``-(-1)^m`` its sine),
+        and the table's rows are modes ``0, 1, 2 …`` (cosines), ``1, 2, 3 …`` (sines), none left out."""
+        return self.period % 4 == 0 and np.count_nonzero(self.weight[: self.n_cos]) <= self.period // 2
+
     def basis(self) -> np.ndarray:
         """The basis vectors (rows of ``table``) on all ``num`` neurons, shape ``(modes, num)``."""
         j = np.arange(self.num) % self.period

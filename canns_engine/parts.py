@@ -50,12 +50,15 @@ PAD = 16
 _helper: ThreadPoolExecutor | None = None
 
 
-def slot_bounds(slots: int, sheet: bool) -> np.ndarray:
-    """Where the slots are cut: ``[0, slots]`` (one part) or ``[0, cut, slots]`` (two)."""
+def slot_bounds(slots: int, sheet: bool, swept: int | None = None) -> np.ndarray:
+    """Where a network of ``slots`` slots is cut: ``[0, swept]`` (one part) or ``[0, cut, swept]`` (two),
+    where ``swept`` are the slots its mode sweeps take (all of them, or a quarter-wave ring's quarter,
+    :func:`canns_engine._kernels.quarter_wave`)."""
+    swept = slots if swept is None else swept
     if slots < (SHEET_MIN_SLOTS if sheet else RING_MIN_SLOTS):
-        return np.array([0, slots], dtype=np.int64)
+        return np.array([0, swept], dtype=np.int64)
     align = 4 if sheet else 8  # a sheet projects four slots at a time; a ring's loops run 8 lanes wide
-    return np.array([0, slots // 2 // align * align, slots], dtype=np.int64)
+    return np.array([0, swept // 2 // align * align, swept], dtype=np.int64)
 
 
 def _second_thread() -> ThreadPoolExecutor:
@@ -67,7 +70,7 @@ def _second_thread() -> ThreadPoolExecutor:
 
 def run(args: tuple, bounds: np.ndarray, width: int, rows: int, dtype, work: Sequence[_kernels.Workspace],
         threads: int) -> tuple[int, int]:
-    """Call :func:`_kernels.run` with ``args`` (its arguments up to ``wide``) on the parts at
+    """Call :func:`_kernels.run` with ``args`` (its arguments up to ``quarter``) on the parts at
     ``bounds``, with a second thread for the second part when ``threads ≥ 2``. ``work`` holds each
     thread's scratch arrays (:func:`_kernels.workspace`; a sheet's threads share their coefficients).
     Returns its ``(recorded, bad)``."""

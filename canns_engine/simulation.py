@@ -404,7 +404,10 @@ class Simulation:
             dec.cos, dec.sin, dec.weight, model.x, model.dx, None if model.ndim == 1 else True,
             _vectors.wide(kern.slots, model.ndim == 2),
         )
-        bounds = parts.slot_bounds(kern.slots, sheet=model.ndim == 2)
+        quarter = _kernels.quarter_wave(kern) if model.ndim == 1 else None
+        args += (quarter,)
+        bounds = parts.slot_bounds(kern.slots, sheet=model.ndim == 2,
+                                   swept=kern.period // 4 + 1 if quarter else kern.slots)
         threads = self.threads if len(bounds) > 2 else 1  # (an uncut network runs on one thread)
         work = self._workspaces(grid, len(noise) > 0, out_sum.shape[1], threads)
         recorded, bad = parts.run(args, bounds, kern.table.shape[0], grid[0], kern.table.dtype, work, threads)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _cache, _vectors
+from . import _cache, _kernels, _vectors
 from .models import MODELS, make_model
 from .simulation import Simulation
 from .tasks import make_task
@@ -105,6 +105,9 @@ def _run_model_briefly(model_type: str) -> None:
     sim.snapshot()
     if cls.ndim == 1 and _vectors.wide(_vectors.WIDE_MIN_SLOTS, sheet=False):  # the large rings' version
         sim.apply({cls.size_param: 2 * _vectors.WIDE_MIN_SLOTS})  # of the loop (wide vectors)
+        sim.step(1)
+    if cls.ndim == 1:  # the quarter-wave rings' version (canns' grid of period 256)
+        sim.apply({cls.size_param: _kernels.QUARTER_MIN_PERIOD + 1})
         sim.step(1)
 
 

@@ -155,6 +155,44 @@ def test_a_run_does_not_depend_on_the_table_padding(cls, num, threads, precision
     assert np.abs(runs[0] - runs[1]).max() <= rtol * np.abs(runs[1]).max()
 
 
+def test_quarter_wave_symmetry_needs_a_period_of_fours_and_no_mode_at_half_of_it():
+    from canns_engine._kernels import QUARTER_MIN_PERIOD, quarter_wave
+
+    assert CANN1D(256, endpoint=False).kernel.quarter_symmetric
+    assert CANN1D(257).kernel.quarter_symmetric  # canns' grid: period 256
+    assert not CANN1D(256).kernel.quarter_symmetric  # period 255
+    assert not CANN1D(258, endpoint=False).kernel.quarter_symmetric
+    wide = CANN1D(16, endpoint=False, a=0.5)  # every mode kept, up to 8 = 16 / 2, whose sine is left out
+    assert wide.kernel.modes == 16 and not wide.kernel.quarter_symmetric
+    assert CANN1D(64, endpoint=False).kernel.quarter_symmetric
+    assert quarter_wave(CANN1D(64, endpoint=False).kernel) is None  # too short to gain
+    assert quarter_wave(CANN1D(QUARTER_MIN_PERIOD, endpoint=False).kernel) is True
+
+
+@pytest.mark.parametrize(("cls", "num", "endpoint", "threads"), [
+    (CANN1D_SFA, 512, False, 1),  # one block
+    (CANN1D, 1025, True, 1),  # the duplicate end neuron
+    (CANN1D, 2048, False, 2),  # two parts
+    (CANN1D_SFA, 4096, False, 1)])  # two parts of one and two blocks
+def test_quarter_wave_sweeps_give_the_run_of_half_wave_sweeps(monkeypatch, cls, num, endpoint, threads):
+    """The quarter-wave ring's sweeps only reorder the sums of the half-wave ones (float64 tables)."""
+    from canns_engine import _kernels
+
+    runs = []
+    for quarter in (True, False):
+        if not quarter:
+            monkeypatch.setattr(_kernels, "quarter_wave", lambda kernel: None)
+        model = cls(num, endpoint=endpoint, dt=0.05, precision="float64")
+        assert model.kernel.quarter_symmetric
+        task = SmoothTracking1D(model, Iext=(0.0, 2.0, -1.0), duration=(10.0, 10.0), time_step=0.05)
+        rec = simulate(model, task, record="summary", threads=threads)
+        runs.append((model.u.copy(), np.asarray(rec.decoded_pos)))
+    (u_quarter, x_quarter), (u_half, x_half) = runs
+    assert np.abs(u_half).max() > 0.1
+    assert np.abs(u_quarter - u_half).max() <= 1e-13 * np.abs(u_half).max()
+    np.testing.assert_allclose(x_quarter, x_half, atol=1e-12)
+
+
 def _dense_step(model, u, inp):
     """One Euler step of the dense float64 equations (no adaptation)."""
     p = model.params
@@ -169,7 +207,8 @@ def _dense_step(model, u, inp):
 @pytest.mark.parametrize("endpoint", [True, False])
 @pytest.mark.parametrize(("cls", "size"), [
     (CANN1D, 97), (CANN1D, 96), (CANN1D, 26),  # periods 96/97, 95/96, 25/26: an even period's antipode
-    (CANN2D, 24), (CANN2D, DENSE_AXIS + 5)])    # apart from the sweeps (96) or swept with them (26)
+    (CANN1D, 256), (CANN1D, 257),  # apart from the sweeps (96) or swept with them (26); period 256: the
+    (CANN2D, 24), (CANN2D, DENSE_AXIS + 5)])    # quarter-wave sweeps (with the duplicate end neuron: 257)
 def test_one_step_from_a_rough_state_matches_dense(cls, size, endpoint, precision, rtol):
     model = cls(size, endpoint=endpoint, dt=0.05, precision=precision)
     rng = np.random.default_rng(1)
@@ -408,7 +447,7 @@ def test_the_step_loop_counts_no_references_widens_its_vectors_and_marks_unshare
     params = list(inspect.signature(_kernels.run.py_func).parameters)
     arrays = {p for p in params if p not in {"n_cos", "period", "gain", "k", "dt_tau", "dt_tau_v", "m", "sfa",
                                              "z_min", "z_range", "a", "step0", "rec_every", "dx", "sheet",
-                                             "wide", "me", "work"}}
+                                             "wide", "quarter", "me", "work"}}
     # both threads of a cut network write u, v and the part results; proj_flat is a view of proj, and a
     # sheet's threads share coef: none of them may be marked
     shared, shared_work = {"u", "v", "proj_parts", "s2_parts", "sync"}, {"proj", "proj_flat", "coef"}

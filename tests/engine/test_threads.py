@@ -35,6 +35,11 @@ CASES = {
     "ring without endpoint, adaptation": lambda: (m := CANN1D_SFA(2050, endpoint=False, m=0.3), tracking(m)),
     "ring with noise": lambda: (m := CANN1D(2048), TemplateMatching1D(m, Iext=0.5, duration=8.0, time_step=DT,
                                                                       noise_level=0.3)),
+    "quarter-wave ring with noise": lambda: (m := CANN1D(2048, endpoint=False),
+                                             TemplateMatching1D(m, Iext=0.5, duration=8.0, time_step=DT,
+                                                                noise_level=0.3)),
+    "quarter-wave ring of several blocks, adaptation": lambda: (m := CANN1D_SFA(4096, endpoint=False, m=0.3),
+                                                                tracking(m)),
     "sheet (dense mode step)": lambda: (m := CANN2D(32), tracking(m)),
     "sheet (modal mode step), adaptation": lambda: (m := CANN2D_SFA(50, m=0.3), tracking(m)),
 }
