@@ -179,8 +179,7 @@ def _profile(pos, z_min, z_range, period, c, gauss, fine, out):
 
 @part
 def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise,
-                dt_tau, dt_tau_v, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd, proj, zero, quarter,
-                cos_even, cos_odd, sin_even, sin_odd):
+                dt_tau, dt_tau_v, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd, proj, zero):
     """One step of the neurons in slots ``s_lo … s_hi - 1`` of every row of ``u`` (a ring is one row),
     given the rows' mode coefficients.
 
@@ -210,51 +209,22 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
     step, CANN1D-128 0.44 instead of 0.48, the adaptation ring of 512 neurons 1.54 instead of 1.62
     (each engine copy in its own process, alternating).
 
-    With ``quarter`` (``True``, else ``None``: :func:`quarter_wave`) the mode sweeps take only the slots
-    ``0 … period / 4``: slot ``period / 2 - s`` sits at ``π - θ_s``, where a mode ``m`` is ``(-1)^m``
-    times its value at ``θ_s`` (a sine ``-(-1)^m``). The synthesis adds the even and the odd modes apart
-    (``cos_even`` … ``sin_odd``) and unfolds them onto both slots (``cy[s] = even + odd``,
-    ``cy[P/2 - s] = even - odd``); after the Euler step, the even and odd parts of slots ``s`` and
-    ``P/2 - s`` are folded together for the even and the odd modes, and projected. Half the
-    multiply-adds of both sweeps and half the table for two short passes; the antipode is slot 0's
-    mirror there, so it needs nothing apart.
-
     Noise is added to a copy of the input profile (``ext``) before the Euler loop, never inside it:
     LLVM guards a vectorised loop with run-time checks that its arrays do not overlap, and those would
     also test the empty noise array of a noiseless run, whose address is arbitrary. Now and then the
     check failed and the scalar copy of the loop ran, which adds up ``Σ u²`` in another order: a replay
     then differed from the recording in the last bit.
     """
-    rows, num = u.shape
+    rows = u.shape[0]
     width = table.shape[0]
     n_slots = period // 2 + 1  # the table's columns from here on are zero padding
     lanes = VECTOR_BYTES // table.itemsize  # slots per vector
     anti = period // 2 if period % 2 == 0 else -1  # the antipodal slot of an even period (one neuron)
     total = 0.0
     for i in range(rows):
-        amp = row_amp[i]
-        row_inp = prof  # the row's external input is amp · row_inp
-        if has_noise:  # (not in the Euler loop: see above)
-            for j in range(np.uint64(num)):
-                ext[j] = amp * prof[j] + noise[i, j]
-            row_inp = ext
-            amp = 1.0
-        for q in range(width):
-            proj[q, i] = 0.0
+        row_inp, amp = _row_input(i, row_amp[i], prof, noise, has_noise, ext, proj)
         for s0 in range(s_lo, s_hi, SLOT_BLOCK):
             s1 = min(s0 + SLOT_BLOCK, s_hi)
-            if quarter is not None:  # s0 … s1 - 1 are slots of the quarter, stepped with their mirrors
-                _quarter_synthesis(coef, table, n_cos, i, s0, s1, period, cy, sy, cos_even, cos_odd,
-                                   sin_even, sin_odd)
-                total = _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, s0, s1, period,
-                                    dt_tau, dt_tau_v, m, sfa, zero, total)
-                mirror_lo = max(period // 2 - s1 + 1, period // 4 + 1)
-                if mirror_lo <= period // 2 - s0:
-                    total = _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, mirror_lo,
-                                        period // 2 - s0 + 1, period, dt_tau, dt_tau_v, m, sfa, zero, total)
-                _quarter_projection(table, n_cos, i, s0, s1, period, even, odd, cos_even, cos_odd,
-                                    sin_even, sin_odd, proj, zero)
-                continue
             lo = np.uint64(s0)
             has_anti = s0 <= anti < s1
             end = anti if has_anti else s1  # the sweeps stop before the antipode
@@ -303,6 +273,53 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
                     proj[q + r, i] += acc
             if apart:
                 _add_antipode(even[anti], n_cos, i, proj)
+    return total
+
+
+@part
+def _row_input(i, amp, prof, noise, has_noise, ext, proj):
+    """Start row ``i`` of a ring's pass: zero its projections ``proj[:, i]`` and return its external input
+    as ``(row_inp, amp)``, which is ``amp · row_inp``: the profile, or with noise a copy of the input
+    built before the Euler loop (:func:`_sheet_pass`)."""
+    for q in range(proj.shape[0]):
+        proj[q, i] = 0.0
+    if not has_noise:
+        return prof, amp
+    for j in range(np.uint64(prof.shape[0])):
+        ext[j] = amp * prof[j] + noise[i, j]
+    return ext, 1.0
+
+
+@part
+def _quarter_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_noise, dt_tau, dt_tau_v, m,
+                  sfa, s_lo, s_hi, cy, sy, ext, even, odd, proj, zero, cos_even, cos_odd, sin_even, sin_odd):
+    """:func:`_sheet_pass` for a ring whose mode sweeps take only the slots ``0 … period / 4`` of a
+    period that is a multiple of four (:func:`quarter_wave`); ``s_lo … s_hi - 1`` are slots of that quarter.
+
+    Slot ``period / 2 - s`` sits at ``π - θ_s``, where mode ``m`` is ``(-1)^m`` times its cosine at
+    ``θ_s`` (``-(-1)^m`` its sine). The synthesis adds the even and the odd modes apart (``cos_even`` …
+    ``sin_odd``) and unfolds them onto both slots (``cy[s] = even + odd``, ``cy[P/2 - s] = even - odd``,
+    :func:`_quarter_synthesis`); the Euler step runs on a block's slots and on their mirrors; then the
+    even and odd parts of ``u²`` of slot and mirror are folded together for the even and for the odd modes
+    and projected (:func:`_quarter_projection`). Half the multiply-adds of both sweeps and half the table
+    in cache, for two short passes over the quarter; the antipode is slot 0's mirror, so it needs nothing
+    apart. It is a function of its own, chosen in :func:`run` by the type of ``quarter``, so the other
+    rings' loop does not compile it."""
+    total = 0.0
+    for i in range(u.shape[0]):
+        row_inp, amp = _row_input(i, row_amp[i], prof, noise, has_noise, ext, proj)
+        for s0 in range(s_lo, s_hi, SLOT_BLOCK):
+            s1 = min(s0 + SLOT_BLOCK, s_hi)
+            _quarter_synthesis(coef, table, n_cos, i, s0, s1, period, cy, sy, cos_even, cos_odd, sin_even,
+                               sin_odd)
+            total = _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, s0, s1, period, dt_tau, dt_tau_v,
+                                m, sfa, zero, total)
+            mirror_lo = max(period // 2 - s1 + 1, period // 4 + 1)  # the mirrors of slots s0 … s1 - 1
+            if mirror_lo <= period // 2 - s0:                     # below period / 4
+                total = _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, mirror_lo, period // 2 - s0 + 1,
+                                    period, dt_tau, dt_tau_v, m, sfa, zero, total)
+            _quarter_projection(table, n_cos, i, s0, s1, period, even, odd, cos_even, cos_odd, sin_even,
+                                sin_odd, proj, zero)
     return total
 
 
@@ -907,13 +924,18 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
         buf = (step + 1) % 2  # this step's buffer of part results
         for p in range(0 if not threaded else me, parts if not threaded else me + 1):
             s_lo, s_hi = bounds[p], bounds[p + 1]
-            if sheet is None:
+            if sheet is None and quarter is None:
                 s2_parts[buf, p, 0] = _sheet_pass(
                     u, v, coef, table, n_cos, period, row_amp, prof_x,
                     noise[max(step, 0)] if has_noise else no_noise, has_noise, dt_tau if live else 0.0,
                     dt_tau_v if live else 0.0, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd,
-                    proj_parts[buf, p], zero, quarter, work.cos_even, work.cos_odd, work.sin_even,
-                    work.sin_odd)
+                    proj_parts[buf, p], zero)
+            elif sheet is None:
+                s2_parts[buf, p, 0] = _quarter_pass(
+                    u, v, coef, table, n_cos, period, row_amp, prof_x,
+                    noise[max(step, 0)] if has_noise else no_noise, has_noise, dt_tau if live else 0.0,
+                    dt_tau_v if live else 0.0, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd,
+                    proj_parts[buf, p], zero, work.cos_even, work.cos_odd, work.sin_even, work.sin_odd)
             else:
                 s2_parts[buf, p, 0] = _sheet_rows(
                     u, v, coef, table, n_cos, period, row_amp, prof_x,
