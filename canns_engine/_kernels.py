@@ -800,6 +800,16 @@ def workspace(table: np.ndarray, dense_rows: int, rows: int, num: int, period: i
     return Workspace(**arrays, proj_flat=arrays["proj"].reshape(-1), zero=tab.type(0))
 
 
+def passes(kernel, sheet: bool) -> tuple[bool | None, bool | None, bool | None]:
+    """The ``half``, ``quarter`` and ``sheet`` arguments of :func:`run` for a network with the modal
+    kernel ``kernel``: a ring's half-wave pass (:func:`_sheet_pass`), its quarter-wave pass
+    (:func:`_quarter_pass`, :func:`quarter_wave`) or a sheet's (:func:`_sheet_rows`)."""
+    if sheet:
+        return None, None, True
+    quarter = quarter_wave(kernel)
+    return (None if quarter else True), quarter, None
+
+
 def quarter_wave(kernel) -> bool | None:
     """The ``quarter`` argument of :func:`run` for a ring with the modal kernel ``kernel``: ``True`` where
     its mode sweeps take a quarter of the period (:func:`_sheet_pass`), that is where the kernel has that
@@ -812,15 +822,16 @@ def quarter_wave(kernel) -> bool | None:
 @kernel
 def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_tau_v, m, sfa,
         z_min, z_range, a, stim_pos, stim_amp, noise, step0, rec_every,
-        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, sheet, wide, quarter,
+        out_u, out_v, out_inp, out_sum, dec_cos, dec_sin, dec_w, x, dx, half, quarter, sheet, wide,
         bounds, me, sync, proj_parts, s2_parts, work):
     """Advance a ring (``u`` of shape ``(1, num)``) or a sheet (``(L, L)``) by ``len(stim_amp)`` steps.
 
-    ``sheet`` is ``None`` for a ring and ``True`` for a sheet: numba compiles one version per geometry and
-    prunes the other geometry's branches (``sheet is None`` is decided by the type), so a ring never
-    compiles the sheet's functions. ``wide`` (``True`` or ``None``, :func:`canns_engine._vectors.wide`)
-    chooses the version with 512-bit vectors, ``quarter`` (``True`` or ``None``, :func:`quarter_wave`) the
-    ring's version whose mode sweeps take a quarter of the period.
+    ``half``, ``quarter`` and ``sheet`` choose the pass (:func:`passes`): one of them is ``True``, the
+    others ``None``. numba compiles one version per combination of types and prunes every branch on an
+    argument that is ``None`` (only there: a branch on ``True``, or inside an inlined part, is compiled
+    whichever way it goes, and so is one on an argument that the function assigns to), so each version
+    compiles its own pass only. ``wide`` (``True`` or ``None``,
+    :func:`canns_engine._vectors.wide`) chooses the version with 512-bit vectors.
 
     ``stim_pos`` has one column per dimension; ``noise`` is empty or holds one input array per step
     (added to the stimulus). Neuron ``(i, j)`` of a sheet sits at ``(x[j], x[i])`` and its input is the
@@ -853,9 +864,9 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
     lead = me <= 0  # the thread that writes r, inp and the recording
     proj, proj_flat, coef, zero = work.proj, work.proj_flat, work.coef, work.zero
     # the column modes this thread takes in a sheet's mode step (all of them on one thread)
-    half = width // 8 * 4  # (a multiple of four: the dense route takes modes four at a time)
-    q_lo = 0 if me <= 0 else half
-    q_hi = width if me < 0 else (half if me == 0 else width)
+    q_cut = width // 8 * 4  # (a multiple of four: the dense route takes modes four at a time)
+    q_lo = 0 if me <= 0 else q_cut
+    q_hi = width if me < 0 else (q_cut if me == 0 else width)
     # the parts' projections are added up as flat arrays: one loop, where (mode, row) loops ran a ring's
     # single row as `width` one-element loops, each with its set-up (sampled: 9 % of a 128-neuron step);
     # a sheet's thread adds up only the modes of its half of the mode step
@@ -924,19 +935,19 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
         buf = (step + 1) % 2  # this step's buffer of part results
         for p in range(0 if not threaded else me, parts if not threaded else me + 1):
             s_lo, s_hi = bounds[p], bounds[p + 1]
-            if sheet is None and quarter is None:
+            if half is not None:
                 s2_parts[buf, p, 0] = _sheet_pass(
                     u, v, coef, table, n_cos, period, row_amp, prof_x,
                     noise[max(step, 0)] if has_noise else no_noise, has_noise, dt_tau if live else 0.0,
                     dt_tau_v if live else 0.0, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd,
                     proj_parts[buf, p], zero)
-            elif sheet is None:
+            if quarter is not None:
                 s2_parts[buf, p, 0] = _quarter_pass(
                     u, v, coef, table, n_cos, period, row_amp, prof_x,
                     noise[max(step, 0)] if has_noise else no_noise, has_noise, dt_tau if live else 0.0,
                     dt_tau_v if live else 0.0, m, sfa, s_lo, s_hi, cy, sy, ext, even, odd,
                     proj_parts[buf, p], zero, work.cos_even, work.cos_odd, work.sin_even, work.sin_odd)
-            else:
+            if sheet is not None:
                 s2_parts[buf, p, 0] = _sheet_rows(
                     u, v, coef, table, n_cos, period, row_amp, prof_x,
                     noise[max(step, 0)] if has_noise else no_noise, has_noise, dt_tau if live else 0.0,
@@ -967,9 +978,9 @@ def run(u, v, r, inp, table, dense, n_cos, weight, period, gain, k, dt_tau, dt_t
             total_r = s2 / (1.0 + k * s2)  # Σ r = Σ u² / (1 + k Σu²), from the pass's Σu²
             px = stim_pos[step, 0] if amp != 0.0 else np.nan
             py = stim_pos[step, stim_pos.shape[1] - 1] if amp != 0.0 else np.nan
-            if sheet is None:
+            if half is not None or quarter is not None:
                 summarize_1d(u[0], total_r, px, dec_cos, dec_sin, dec_w, x, z_min, z_range, dx, row)
-            else:
+            if sheet is not None:
                 summarize_2d(u, total_r, px, py, dec_cos, dec_sin, dec_w, z_min, z_range, dx, work.marginals,
                              row)
             for f in range(row.shape[0]):  # into the recording's precision (float32)

@@ -70,7 +70,7 @@ def _second_thread() -> ThreadPoolExecutor:
 
 def run(args: tuple, bounds: np.ndarray, width: int, rows: int, dtype, work: Sequence[_kernels.Workspace],
         threads: int) -> tuple[int, int]:
-    """Call :func:`_kernels.run` with ``args`` (its arguments up to ``quarter``) on the parts at
+    """Call :func:`_kernels.run` with ``args`` (its arguments up to ``wide``) on the parts at
     ``bounds``, with a second thread for the second part when ``threads ≥ 2``. ``work`` holds each
     thread's scratch arrays (:func:`_kernels.workspace`; a sheet's threads share their coefficients).
     Returns its ``(recorded, bad)``."""

@@ -395,17 +395,17 @@ class Simulation:
             return a.reshape(*a.shape[: a.ndim - model.ndim], *grid)
 
         p, dec, kern = model.params, model.decoder, model.kernel
+        which = _kernels.passes(kern, sheet=model.ndim == 2)  # the pass: half, quarter, sheet
         args = (
             *(sheet(a) for a in (model.u, model.v, model.r, model.inp)),
             kern.table, kern.dense, kern.n_cos, kern.weight, kern.period, model.peak_weight,
             p["k"], model.dt / p["tau"], model.dt / p.get("tau_v", 1.0), p.get("m", 0.0), model.sfa,
             p["z_min"], model.z_range, p["a"], pos.reshape(n, model.ndim), amp, sheet(noise),
             self.step_index, every, *(sheet(a) for a in (out_u, out_v, out_inp)), out_sum,
-            dec.cos, dec.sin, dec.weight, model.x, model.dx, None if model.ndim == 1 else True,
+            dec.cos, dec.sin, dec.weight, model.x, model.dx, *which,
             _vectors.wide(kern.slots, model.ndim == 2),
         )
-        quarter = _kernels.quarter_wave(kern) if model.ndim == 1 else None
-        args += (quarter,)
+        quarter = which[1]  # (its sweeps, and so its parts, take the slots of a quarter of the period)
         bounds = parts.slot_bounds(kern.slots, sheet=model.ndim == 2,
                                    swept=kern.period // 4 + 1 if quarter else kern.slots)
         threads = self.threads if len(bounds) > 2 else 1  # (an uncut network runs on one thread)
