@@ -248,29 +248,10 @@ def _sheet_pass(u, v, coef, table, n_cos, period, row_amp, prof, noise, has_nois
                 _antipode_input(coef, n_cos, i, anti, cy, sy, zero)
             total = _step_slots(u, v, cy, sy, even, odd, row_inp, amp, i, s0, s1, period, dt_tau, dt_tau_v,
                                 m, sfa, zero, total)
-            # projection, eight modes a sweep (the table has a multiple of eight rows; a sweep may take
-            # the last four cosines and the first four sines, x and y): LLVM keeps eight sums two vectors
-            # wide, which take fewer adds to reduce than four sums four vectors wide, in half the sweeps
-            # and loads of x (1.02-1.05x a ring step, each engine copy in its own process)
-            for q in range(0, width, 8):
+            for q in range(0, width, 8):  # projection: the even part on the cosines, the odd on the sines
                 x = even if q < n_cos else odd
                 y = even if q + 4 < n_cos else odd
-                t0, t1, t2, t3 = table[q], table[q + 1], table[q + 2], table[q + 3]
-                t4, t5, t6, t7 = table[q + 4], table[q + 5], table[q + 6], table[q + 7]
-                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
-                for s in range(lo, hi):
-                    xs = x[s]
-                    ys = y[s]
-                    a0 += xs * t0[s]
-                    a1 += xs * t1[s]
-                    a2 += xs * t2[s]
-                    a3 += xs * t3[s]
-                    a4 += ys * t4[s]
-                    a5 += ys * t5[s]
-                    a6 += ys * t6[s]
-                    a7 += ys * t7[s]
-                for r, acc in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
-                    proj[q + r, i] += acc
+                _project_eight(table, q, lo, hi, x, x, y, y, proj, i, zero)
             if apart:
                 _add_antipode(even[anti], n_cos, i, proj)
     return total
@@ -393,7 +374,7 @@ def _add_antipode(x, n_cos, i, proj):
 @part
 def _quarter_synthesis(coef, table, n_cos, i, s0, s1, period, cy, sy, cos_even, cos_odd, sin_even, sin_odd):
     """Row ``i``'s cosine and sine parts ``cy``, ``sy`` on the slots ``s0 … s1 - 1`` of the quarter
-    ``0 … period / 4`` and on their mirrors ``period / 2 - s`` (:func:`_sheet_pass`, ``quarter``).
+    ``0 … period / 4`` and on their mirrors ``period / 2 - s`` (:func:`_quarter_pass`).
 
     Rows alternate between even and odd modes: cosine row ``q`` is mode ``q``, sine row ``n_cos + q`` mode
     ``q + 1`` (:meth:`canns_engine.connectivity.ModalKernel.quarter_symmetric`), so of a sweep's four rows
@@ -425,11 +406,11 @@ def _quarter_synthesis(coef, table, n_cos, i, s0, s1, period, cy, sy, cos_even, 
 def _quarter_projection(table, n_cos, i, s0, s1, period, even, odd, cos_even, cos_odd, sin_even, sin_odd,
                         proj, zero):
     """Add to ``proj[:, i]`` the projections of the even and odd parts of ``u²`` on the slots ``s0 … s1 -
-    1`` of the quarter and on their mirrors (:func:`_sheet_pass`, ``quarter``).
+    1`` of the quarter and on their mirrors (:func:`_quarter_pass`).
 
     Slot ``s`` and its mirror ``period / 2 - s`` are folded for each kind of mode: ``even[s] ± even[P/2 -
     s]`` for the even and odd cosines, ``odd[s] ∓ odd[P/2 - s]`` for the even and odd sines; slot
-    ``period / 4`` is its own mirror. Eight modes a sweep, as in :func:`_sheet_pass`."""
+    ``period / 4`` is its own mirror. Eight modes a sweep (:func:`_project_eight`)."""
     lo, hi = np.uint64(s0), np.uint64(s1)
     half = np.uint64(period // 2)
     for s in range(lo, np.uint64(min(s1, period // 4))):
@@ -443,24 +424,35 @@ def _quarter_projection(table, n_cos, i, s0, s1, period, even, odd, cos_even, co
         cos_even[own] = cos_odd[own] = even[own]
         sin_even[own] = sin_odd[own] = odd[own]
     for q in range(0, table.shape[0], 8):
-        x0 = cos_even if q < n_cos else sin_odd  # rows q, q + 2
-        x1 = cos_odd if q < n_cos else sin_even  # rows q + 1, q + 3
-        y0 = cos_even if q + 4 < n_cos else sin_odd  # rows q + 4, q + 6
-        y1 = cos_odd if q + 4 < n_cos else sin_even  # rows q + 5, q + 7
-        t0, t1, t2, t3 = table[q], table[q + 1], table[q + 2], table[q + 3]
-        t4, t5, t6, t7 = table[q + 4], table[q + 5], table[q + 6], table[q + 7]
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
-        for s in range(lo, hi):
-            a0 += x0[s] * t0[s]
-            a1 += x1[s] * t1[s]
-            a2 += x0[s] * t2[s]
-            a3 += x1[s] * t3[s]
-            a4 += y0[s] * t4[s]
-            a5 += y1[s] * t5[s]
-            a6 += y0[s] * t6[s]
-            a7 += y1[s] * t7[s]
-        for r, acc in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
-            proj[q + r, i] += acc
+        _project_eight(table, q, lo, hi,
+                       cos_even if q < n_cos else sin_odd, cos_odd if q < n_cos else sin_even,
+                       cos_even if q + 4 < n_cos else sin_odd, cos_odd if q + 4 < n_cos else sin_even,
+                       proj, i, zero)
+
+
+@part
+def _project_eight(table, q, lo, hi, x0, x1, y0, y1, proj, i, zero):
+    """Add to ``proj[q … q + 7, i]`` the projections of the slots ``lo … hi - 1`` on table rows ``q … q +
+    7``: of ``x0`` on rows ``q`` and ``q + 2``, ``x1`` on ``q + 1`` and ``q + 3``, ``y0`` and ``y1`` on
+    the next four (the same arrays where the rows' parities do not matter, :func:`_sheet_pass`; the
+    even and odd modes' folds in :func:`_quarter_projection`). A sweep may take the last four cosines and
+    the first four sines. Eight modes a sweep: LLVM keeps eight sums two vectors wide, which take fewer
+    adds to reduce than four sums four vectors wide, in half the sweeps and loads of ``x`` (1.02–1.05× a
+    ring step, each engine copy in its own process)."""
+    t0, t1, t2, t3 = table[q], table[q + 1], table[q + 2], table[q + 3]
+    t4, t5, t6, t7 = table[q + 4], table[q + 5], table[q + 6], table[q + 7]
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+    for s in range(lo, hi):
+        a0 += x0[s] * t0[s]
+        a1 += x1[s] * t1[s]
+        a2 += x0[s] * t2[s]
+        a3 += x1[s] * t3[s]
+        a4 += y0[s] * t4[s]
+        a5 += y1[s] * t5[s]
+        a6 += y0[s] * t6[s]
+        a7 += y1[s] * t7[s]
+    for r, acc in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
+        proj[q + r, i] += acc
 
 
 @part
