@@ -802,6 +802,12 @@ def passes(kernel, sheet: bool) -> tuple[bool | None, bool | None, bool | None]:
     return (None if quarter else True), quarter, None
 
 
+def swept_slots(kernel, quarter: bool | None) -> int:
+    """The slots a ring's mode sweeps take, which its parts cut (:func:`canns_engine.parts.slot_bounds`):
+    all of them, or with ``quarter`` the quarter ``0 … period / 4`` (:func:`_quarter_pass`)."""
+    return kernel.period // 4 + 1 if quarter else kernel.slots
+
+
 def quarter_wave(kernel) -> bool | None:
     """The ``quarter`` argument of :func:`run` for a ring with the modal kernel ``kernel``: ``True`` where
     its mode sweeps take a quarter of the period (:func:`_sheet_pass`), that is where the kernel has that

@@ -405,9 +405,8 @@ class Simulation:
             dec.cos, dec.sin, dec.weight, model.x, model.dx, *which,
             _vectors.wide(kern.slots, model.ndim == 2),
         )
-        quarter = which[1]  # (its sweeps, and so its parts, take the slots of a quarter of the period)
         bounds = parts.slot_bounds(kern.slots, sheet=model.ndim == 2,
-                                   swept=kern.period // 4 + 1 if quarter else kern.slots)
+                                   swept=_kernels.swept_slots(kern, quarter=which[1]))
         threads = self.threads if len(bounds) > 2 else 1  # (an uncut network runs on one thread)
         work = self._workspaces(grid, len(noise) > 0, out_sum.shape[1], threads)
         recorded, bad = parts.run(args, bounds, kern.table.shape[0], grid[0], kern.table.dtype, work, threads)
