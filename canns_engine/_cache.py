@@ -10,7 +10,15 @@ in a folder named after a fingerprint of the whole engine's source (or its versi
    the temporary folder when that is not writable (read-only homes, sandboxes).
 
 It is configured when ``canns_engine`` is imported, before any kernel is defined, and works whether or
-not numba was imported earlier (it sets ``numba.core.config.CACHE_DIR`` directly).
+not numba was imported earlier (it sets ``numba.core.config.CACHE_DIR`` directly). The CPU the kernels
+are compiled for is chosen at the same moment (:mod:`canns_engine._target`).
+
+**Shipped kernels.** An installation may carry compiled kernels in :data:`SHIPPED_DIR` (a bundle's build
+puts them there with ``canns-studio warm-up --ship``: one ``engine-<fingerprint>`` folder with the
+kernels of every portable CPU level the build machine runs). When this build's cache folder holds no
+kernels yet, they are copied into it (file by file, each under a temporary name first, data before the
+indexes that point at it), so a first-ever start loads them instead of compiling; numba keys each kernel
+on the CPU level, so one that does not match this machine is compiled as before.
 
 Inside that folder the engine's kernels are found by :class:`EngineCacheLocator`: by module
 (``canns_engine/_kernels.run-….nbi``), not by the absolute path of the source file as numba's own
@@ -34,14 +42,18 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 # numba's cache internals below exist unchanged in all of the pinned numba 0.61–0.68 (checked)
 from numba.core import config as numba_config
 from numba.core.caching import CacheImpl, IndexDataCacheFile, _CacheLocator
 
+from . import _target  # noqa: F401  (the CPU to compile for is chosen before any kernel exists)
+
 ENGINE_DIR = Path(__file__).resolve().parent
+SHIPPED_DIR = ENGINE_DIR / "compiled"
+"""Where an installation carries kernels compiled ahead of time (``engine-<fingerprint>`` folders)."""
 
 
 def fingerprint() -> str:
@@ -107,8 +119,50 @@ def configure() -> Path:
         folder = Path(tempfile.gettempdir()) / "canns-studio-numba" / folder.name
         folder.mkdir(parents=True, exist_ok=True)
     prune(folder)
+    adopt_shipped(SHIPPED_DIR / folder.name, folder)
     numba_config.CACHE_DIR = str(folder)
     return folder
+
+
+SHIPPED_SUFFIXES = (".nbc", ".nbi", ".stamp")
+"""The files of a cache folder that ship: compiled kernels, their indexes, the stamps of warmed models."""
+
+
+def _order(path: Path) -> int:
+    """Copy order of a cache file: compiled data first, then the indexes pointing at it, stamps last."""
+    return {".nbc": 0, ".nbi": 1}.get(path.suffix, 2)
+
+
+def adopt_shipped(shipped: Path, folder: Path) -> int:
+    """Copy the shipped kernels in ``shipped`` into the cache ``folder`` if it holds no kernels yet (a
+    first start of this build); return the number of files copied.
+
+    Each file is written under a temporary name and then renamed, data files before the indexes that
+    point at them, so another process starting at the same moment never reads half a file or an index
+    whose data is missing. Best effort: whatever cannot be copied is compiled as usual.
+    """
+    import shutil
+
+    try:
+        if not shipped.is_dir() or shipped.resolve() == folder.resolve() or any(folder.rglob("*.nbi")):
+            return 0
+        files = sorted((p for p in shipped.rglob("*") if p.is_file() and p.suffix in SHIPPED_SUFFIXES),
+                       key=_order)
+    except OSError:
+        return 0
+    copied = 0
+    for source in files:
+        target = folder / source.relative_to(shipped)
+        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)
+            copied += 1
+        except OSError:
+            with suppress(OSError):
+                partial.unlink()
+    return copied
 
 
 def prune(current: Path, keep: int = KEEP_BUILDS) -> None:

@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import contextlib
 
-import llvmlite.binding as ll
 from numba import types
-from numba.core import config
 from numba.extending import intrinsic
+
+from ._target import HOST
 
 CLOCK_PENALTY = frozenset({"skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "knl", "knm"})
 """LLVM's names of the AVX-512 CPUs that slow their clock for 512-bit vectors."""
 
-CPU = config.CPU_NAME or ll.get_host_cpu_name()
-"""The CPU numba compiles for (``NUMBA_CPU_NAME``, else this machine's)."""
-
-WIDE = CPU not in CLOCK_PENALTY
-"""Whether the step loop asks for 512-bit vectors."""
+WIDE = HOST not in CLOCK_PENALTY
+"""Whether the step loop asks for 512-bit vectors: this machine's CPU decides (its clock), not the
+portable level the kernels are compiled for (:mod:`canns_engine._target`), whose code serves both kinds
+of CPU; both versions of the loop are compiled and cached."""
 
 ATTRIBUTE = '"prefer-vector-width"="512"'
 

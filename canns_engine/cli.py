@@ -5,14 +5,16 @@
     canns-studio run SESSION_OR_PRESET [--steps N | --duration T] [--set k=6.0 --set A=5]
                      [--out result.canns] [--csv table.csv] [--activity-csv u.csv] [--movie out.mp4]
     canns-studio info FILE [--json]
-    canns-studio warm-up [MODEL ...] [--jobs N]
+    canns-studio warm-up [MODEL ...] [--jobs N] [--ship]
 
 ``run`` rebuilds the experiment from a preset (``.json``) or a session (``.canns``: its live edits are
 replayed too), runs it with a progress bar on a terminal, and writes the requested files (atomically).
 The exit code is 0 on success and 1 on any error, which is printed as one line naming the file and the
 problem. Only ``--movie`` needs Qt (imported then, rendering offscreen without a display). ``warm-up``
 compiles the models' kernels into the cache (the app runs it in helper processes on a first start; the
-install step of ``make`` runs it with ``--jobs 2``, so a first start finds them compiled).
+install step of ``make`` runs it with ``--jobs 2``, so a first start finds them compiled; with
+``--ship`` it compiles them for every portable CPU level into the engine's folder of shipped kernels,
+which a bundle's build does so that the bundle's first start on any machine of those levels is ready).
 """
 
 from __future__ import annotations
@@ -120,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     warm.add_argument("--background", action="store_true", help="at low priority")
     warm.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                       help="compile in N helper processes side by side (default 1: in this process)")
+    warm.add_argument("--ship", action="store_true",
+                      help="compile for every portable CPU level (x86-64-v4, v3) this machine runs, into "
+                           "the engine's folder of shipped kernels (what a bundle's build runs)")
     return parser
 
 
@@ -262,10 +267,18 @@ def cmd_warm_up(args: argparse.Namespace, out: TextIO) -> None:
     ``--jobs N`` in helper processes, N at a time (a model already compiled takes no time)."""
     import os
 
-    from .warmup import WARMABLE, KernelCompiler, log_file, slowest_first, warm_up
+    from .warmup import WARMABLE, KernelCompiler, log_file, ship, slowest_first, warm_up
 
     if args.background and hasattr(os, "nice"):
         os.nice(10)
+    if args.ship:
+        def say(line: str) -> None:
+            out.write(line + "\n")
+            out.flush()
+
+        folder = ship(slowest_first(args.models or WARMABLE), max(args.jobs, 1), say)
+        say(f"shipped kernels: {folder}")
+        return
     if args.jobs > 1:
         def done(model_type: str, ok: bool, seconds: float) -> None:
             out.write(f"{model_type}: {'ready' if ok else 'FAILED'} in {seconds:.1f} s\n")

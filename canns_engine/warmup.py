@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _cache, _kernels, _vectors
+from . import _cache, _kernels, _target, _vectors
+from .errors import CannsEngineError
 from .models import MODELS, make_model
 from .simulation import Simulation
 from .tasks import make_task
@@ -37,10 +38,11 @@ log = logging.getLogger(__name__)
 
 
 def _stamp(model_type: str) -> Path:
-    """The stamp of ``model_type`` (named after the interpreter and numba, whose caches differ)."""
+    """The stamp of ``model_type`` (named after the interpreter, numba and the CPU compiled for, whose
+    caches differ: a folder of shipped kernels holds several CPU levels)."""
     import numba
 
-    tag = f"py{sys.version_info[0]}{sys.version_info[1]}-numba{numba.__version__}"
+    tag = f"py{sys.version_info[0]}{sys.version_info[1]}-numba{numba.__version__}-{_target.TARGET}"
     return _cache.CACHE_DIR / f"warm-{model_type}-{tag}.stamp"
 
 
@@ -121,6 +123,33 @@ def warm_up(model_types: Iterable[str] = WARMABLE) -> None:
             _run_model_briefly(model_type)
         with contextlib.suppress(OSError):  # a read-only cache only costs the next start a compile
             _stamp(model_type).touch()
+
+
+def ship(model_types: Iterable[str], jobs: int = 2, out: Callable[[str], None] = print) -> Path:
+    """Compile ``model_types``' kernels for every portable CPU level this machine runs (x86-64-v4, then
+    v3) into :data:`canns_engine._cache.SHIPPED_DIR`, for an installation to carry (a bundle's build does
+    this), and return the folder. One ``warm-up`` process per level, each with ``jobs`` helpers; their
+    messages go to ``out``. :class:`CannsEngineError` if this CPU runs no portable level or a level
+    fails."""
+    levels = _target.runnable_levels(_target.host_features()) if _target.is_x86_64() else []
+    if not levels:
+        raise CannsEngineError("shipping compiled kernels needs an x86-64 CPU with AVX2 and FMA (x86-64-v3) "
+                               f"or better; this one is {_target.HOST}")
+    if not _cache._writable(_cache.SHIPPED_DIR):
+        raise CannsEngineError(f"cannot write the shipped kernels: {_cache.SHIPPED_DIR} is not writable")
+    models = list(model_types)
+    for level in levels:
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(_cache.SHIPPED_DIR), NUMBA_CPU_NAME=level,
+                   NUMBA_CPU_FEATURES="")
+        out(f"compiling for {level} into {_cache.SHIPPED_DIR}")
+        done = subprocess.run([*command(models), "--jobs", str(jobs)], env=env, capture_output=True,
+                              text=True, cwd=Path(__file__).resolve().parent.parent)
+        for line in done.stdout.splitlines():
+            out(f"  {level}: {line}")
+        if done.returncode != 0:
+            raise CannsEngineError(f"compiling the shipped kernels for {level} failed: "
+                                   f"{done.stderr.strip()[-2000:]}")
+    return _cache.SHIPPED_DIR / _cache.CACHE_DIR.name
 
 
 def command(model_types: Iterable[str]) -> list[str]:
