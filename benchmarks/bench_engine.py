@@ -23,7 +23,8 @@ default endpoint-included grid and on the ``endpoint=False`` ring, one row gives
   which only reads them; our engine builds each step's input inside its loop, so our steps/s include it)
   and the ratio to ``fast`` with that cost added. The targets are judged without it.
 
-Further tables: compile times (fresh interpreters with an empty and then a warm numba cache), memory of a
+Further tables: compile times (fresh interpreters with an empty and then a warm numba cache, and with an
+empty cache in an installation that ships compiled kernels), memory of a
 long summaries-only CANN2D-128 run, and the cost per step against the number of neurons with the fitted
 exponent (the plot goes to ``docs/images/scaling.png`` after a full run).
 
@@ -342,39 +343,79 @@ print(json.dumps(out))
 """
 
 
-def _install_row() -> dict:
-    """What ``make``'s install step spends compiling every model's kernels (``canns-studio warm-up --jobs
-    2`` into an empty cache): the first-ever compile, moved to install time."""
+def _run_timed(command: list[str], env: dict, cwd: Path) -> tuple[float, float, str]:
+    """Run ``command`` to its end: wall seconds, CPU seconds of it and its helper processes, its output."""
     import resource
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    w0 = time.perf_counter()
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env, cwd=cwd)
+    wall = time.perf_counter() - w0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
+
+
+WARM_UP = [sys.executable, "-m", "canns_engine.cli", "warm-up", "--jobs", "2"]
+
+
+def _install_row(env: dict, site: Path) -> dict:
+    """What ``make``'s install step spends compiling every model's kernels (``canns-studio warm-up --jobs
+    2`` into an empty cache): the first-ever compile, moved to install time."""
     with tempfile.TemporaryDirectory() as cache:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        w0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "canns_engine.cli", "warm-up", "--jobs", "2"], check=True,
-                       capture_output=True, env=dict(os.environ, NUMBA_CACHE_DIR=cache), cwd=ROOT)
-        wall = time.perf_counter() - w0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        wall, cpu, _ = _run_timed(WARM_UP, dict(env, NUMBA_CACHE_DIR=cache), site)
     return {"table": "compile", "cache": "install step (empty)", "call": "warm-up --jobs 2, all five models",
             "wall s": wall, "cpu s": cpu, "target s": None, "pass": None}
 
 
-def _compile_rows() -> list[dict]:
-    """First call of each geometry in a fresh interpreter: with an empty numba cache, then a warm one;
-    and the install step that compiles everything ahead of a first start."""
+def _first_calls(label: str, env: dict, cwd: Path, target: float | None) -> list[dict]:
+    """The import and the first ring and sheet calls of a fresh interpreter (rows of the compile table)."""
+    out = subprocess.run([sys.executable, "-c", COMPILE_SNIPPET], env=env, check=True, capture_output=True,
+                         text=True, cwd=cwd)
     rows = []
+    for what, (wall, cpu) in json.loads(out.stdout.strip().splitlines()[-1]).items():
+        goal = target if what != "import" else None
+        rows.append({"table": "compile", "cache": label, "call": what, "wall s": wall, "cpu s": cpu,
+                     "target s": goal, "pass": None if goal is None else ("yes" if wall <= goal else "NO")})
+    return rows
+
+
+def _shipped_rows(env: dict, site: Path) -> list[dict]:
+    """A first-ever start of an installation that carries compiled kernels: the ring's and the sheet's
+    kernels compiled into the installation's folder of shipped kernels for every portable CPU level this
+    machine runs (``warm-up --ship``, what a bundle's build does; timed), then the first calls of a fresh
+    interpreter with an empty per-user cache."""
+    wall, cpu, said = _run_timed([*WARM_UP, "--ship", "CANN1D", "CANN2D"], env, site)
+    levels = [line.split()[2] for line in said.splitlines() if line.startswith("compiling for")]
+    rows = [{"table": "compile", "cache": "building shipped kernels",
+             "call": f"warm-up CANN1D CANN2D --ship ({', '.join(levels)})", "wall s": wall, "cpu s": cpu,
+             "target s": None, "pass": None}]
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        for label in ("first-ever", "warm cache"):
-            out = subprocess.run([sys.executable, "-c", COMPILE_SNIPPET], env=env, check=True,
-                                 capture_output=True, text=True, cwd=ROOT)
-            timings = json.loads(out.stdout.strip().splitlines()[-1])
-            for what, (wall, cpu) in timings.items():
-                target = COMPILE_TARGETS[label] if what != "import" else None
-                rows.append({"table": "compile", "cache": label, "call": what, "wall s": wall, "cpu s": cpu,
-                             "target s": target,
-                             "pass": None if target is None else ("yes" if wall <= target else "NO")})
-    rows.append(_install_row())
+        rows += _first_calls("first-ever, shipped kernels", dict(env, NUMBA_CACHE_DIR=cache), site,
+                             COMPILE_TARGETS["first-ever"])
+    return rows
+
+
+def _compile_rows() -> list[dict]:
+    """Compile times in fresh interpreters, on a copy of the engine as an installation has it (without
+    any shipped kernels of the working tree): the first calls of each geometry with an empty numba cache
+    and nothing shipped (a source checkout before ``make``), then with that cache warm; the install step
+    that compiles everything ahead of a first start; and a first-ever start of an installation that ships
+    its kernels (:func:`_shipped_rows`)."""
+    import shutil
+
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        shutil.copytree(ROOT / "canns_engine", site / "canns_engine",
+                        ignore=shutil.ignore_patterns("__pycache__", "compiled"))
+        env["PYTHONPATH"] = str(site)
+        with tempfile.TemporaryDirectory() as cache:
+            cold = dict(env, NUMBA_CACHE_DIR=cache)
+            rows += _first_calls("first-ever, nothing shipped", cold, site, None)
+            rows += _first_calls("warm cache", cold, site, COMPILE_TARGETS["warm cache"])
+        rows.append(_install_row(env, site))
+        rows += _shipped_rows(env, site)
     return rows
 
 
