@@ -45,8 +45,8 @@ $(PACKAGING_STAMP): $(STAMP)
 bundle: $(PACKAGING_STAMP)
 	$(BIN)/python -m PyInstaller --noconfirm --clean --log-level WARN packaging/canns-studio.spec
 	@du -sh dist/canns-studio
-	@echo "Compiling the bundle's kernels into the per-user cache (~1 min), so its first start is ready:"
-	dist/canns-studio/canns-studio warm-up --jobs 2
+	@echo "Compiling the kernels the bundle ships, for each portable CPU level (~2 min), so its first start is ready:"
+	dist/canns-studio/canns-studio warm-up --ship --jobs 2
 
 bundle-check: $(PACKAGING_STAMP)
 	$(BIN)/python packaging/smoke_test.py

@@ -6,13 +6,15 @@
 
 Checks, in order (each prints one line; the exit code is 1 if any failed):
 
-1. **build** ``dist/canns-studio`` from ``packaging/canns-studio.spec`` (skipped with ``--skip-build``)
-   and report its size and the ten biggest parts;
+1. **build** ``dist/canns-studio`` from ``packaging/canns-studio.spec`` and compile the kernels it ships
+   (``warm-up --ship``, as ``make bundle`` does; both skipped with ``--skip-build``), and report its size
+   and the ten biggest parts;
 2. **--version** prints the installed version without a display;
 3. **read-only, first start**: the bundle is copied to a folder nobody may write to, and run as an
    unprivileged user with a fresh, empty home (so numba's cache is cold): ``run`` a bundled preset
    headless for a few hundred steps, export a CSV and a session (``.canns``), and check the CSV's
-   columns, row count and numbers; nothing may be written inside the bundle;
+   columns, row count and numbers; nothing may be written inside the bundle; the shipped kernels must
+   have been loaded (their indexes unchanged in the per-user cache) rather than compiled again;
 4. **warm start**: the same run again (numba's cache now warm), timed; a short movie (PyAV in the bundle);
 5. **GUI offscreen**: the app opens the saved session with ``QT_QPA_PLATFORM=offscreen`` and reports its
    first window (``CANNS_STUDIO_EXIT_AFTER_SHOWN``), which also lands in the per-user log file;
@@ -104,6 +106,21 @@ def build() -> str:
     return f"built {BUNDLE.relative_to(REPO)} in {seconds:.0f} s"
 
 
+def shipped_indexes(bundle: Path) -> dict[str, bytes]:
+    """The bundle's shipped kernel indexes (``canns_engine/compiled``), by path inside the build's folder."""
+    return {str(p.relative_to(p.parents[1])): p.read_bytes()
+            for p in bundle.glob("**/canns_engine/compiled/engine-*/canns_engine/*.nbi")}
+
+
+def ship_kernels() -> str:
+    """What ``make bundle`` ends with: the kernels compiled into the bundle for each portable CPU level."""
+    _, seconds = run([str(BUNDLE / EXE_NAME), "warm-up", "--ship", "--jobs", "2"], timeout=1800, cwd=REPO)
+    indexes = shipped_indexes(BUNDLE)
+    if not indexes:
+        raise CheckFailed("`warm-up --ship` left no compiled kernels in the bundle")
+    return f"compiled the kernels the bundle ships ({len(indexes)} indexes) in {seconds:.0f} s"
+
+
 def tree_size(path: Path) -> int:
     """Bytes of all files below ``path`` (symlinks not followed)."""
     if path.is_symlink() or path.is_file():
@@ -191,12 +208,22 @@ def headless_run(exe: Path, preset: Path, out: Path, home: Path, user: str | Non
     return f"{label}: run {STEPS} steps + CSV + session in {seconds:.1f} s; CSV {csv_text}; info ok"
 
 
-def numba_cache(home: Path) -> str:
+def numba_cache(home: Path, bundle: Path) -> str:
+    """Kernels in the per-user cache after the first run; those the bundle ships must have been loaded:
+    their indexes still byte-identical to the shipped ones (numba rewrites an index when it compiles)."""
     folder = home / ".cache" / "canns-studio" / "numba"
     kernels = sorted(folder.glob("engine-*/**/*.nbi"))
     if not kernels:
         raise CheckFailed(f"no compiled kernels in the per-user cache {folder}")
-    return f"numba cache: {len(kernels)} kernels in {folder}"
+    shipped = shipped_indexes(bundle)
+    if not shipped:
+        return f"numba cache: {len(kernels)} kernels in {folder} (compiled: the bundle ships none)"
+    mine = {str(p.relative_to(p.parents[1])): p.read_bytes() for p in kernels}
+    kept = [name for name, data in shipped.items() if mine.get(name) == data]
+    if not kept:
+        raise CheckFailed(f"none of the {len(shipped)} shipped kernel indexes was used: all recompiled")
+    return (f"numba cache: {len(kernels)} kernels in {folder}; {len(kept)} of the {len(shipped)} shipped "
+            f"indexes loaded unchanged")
 
 
 def movie(exe: Path, preset: Path, out: Path, home: Path, user: str | None) -> str:
@@ -357,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAIL  {name}: {exc}", flush=True)
             return False
 
-    if not args.skip_build and not check("build", build):
+    if not args.skip_build and not (check("build", build) and check("shipped kernels", ship_kernels)):
         return 1
     exe = BUNDLE / EXE_NAME
     if not exe.is_file():
@@ -378,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         preset = bundled_preset(ro_exe.parent)
         if check("cold run", lambda: headless_run(ro_exe, preset, out / "cold", home, user,
                                                   "read-only bundle, empty home (cold numba cache)")):
-            check("numba cache", lambda: numba_cache(home))
+            check("numba cache", lambda: numba_cache(home, ro_exe.parent))
             check("warm run", lambda: headless_run(ro_exe, preset, out / "warm", home, user,
                                                    "warm numba cache"))
             check("movie", lambda: movie(ro_exe, preset, out / "warm", home, user))
