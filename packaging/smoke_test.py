@@ -106,10 +106,15 @@ def build() -> str:
     return f"built {BUNDLE.relative_to(REPO)} in {seconds:.0f} s"
 
 
+def kernel_indexes(builds: list[Path]) -> dict[str, bytes]:
+    """numba's kernel indexes in engine build folders (``engine-<fingerprint>``), by path inside them."""
+    return {str(index.relative_to(build)): index.read_bytes()
+            for build in builds for index in build.rglob("*.nbi")}
+
+
 def shipped_indexes(bundle: Path) -> dict[str, bytes]:
-    """The bundle's shipped kernel indexes (``canns_engine/compiled``), by path inside the build's folder."""
-    return {str(p.relative_to(p.parents[1])): p.read_bytes()
-            for p in bundle.glob("**/canns_engine/compiled/engine-*/canns_engine/*.nbi")}
+    """The kernel indexes the bundle ships (in its engine's ``compiled`` folder)."""
+    return kernel_indexes(list(bundle.glob("**/canns_engine/compiled/engine-*")))
 
 
 def ship_kernels() -> str:
@@ -212,17 +217,16 @@ def numba_cache(home: Path, bundle: Path) -> str:
     """Kernels in the per-user cache after the first run; those the bundle ships must have been loaded:
     their indexes still byte-identical to the shipped ones (numba rewrites an index when it compiles)."""
     folder = home / ".cache" / "canns-studio" / "numba"
-    kernels = sorted(folder.glob("engine-*/**/*.nbi"))
-    if not kernels:
+    mine = kernel_indexes(list(folder.glob("engine-*")))
+    if not mine:
         raise CheckFailed(f"no compiled kernels in the per-user cache {folder}")
     shipped = shipped_indexes(bundle)
     if not shipped:
-        return f"numba cache: {len(kernels)} kernels in {folder} (compiled: the bundle ships none)"
-    mine = {str(p.relative_to(p.parents[1])): p.read_bytes() for p in kernels}
+        return f"numba cache: {len(mine)} kernels in {folder} (compiled: the bundle ships none)"
     kept = [name for name, data in shipped.items() if mine.get(name) == data]
     if not kept:
         raise CheckFailed(f"none of the {len(shipped)} shipped kernel indexes was used: all recompiled")
-    return (f"numba cache: {len(kernels)} kernels in {folder}; {len(kept)} of the {len(shipped)} shipped "
+    return (f"numba cache: {len(mine)} kernels in {folder}; {len(kept)} of the {len(shipped)} shipped "
             f"indexes loaded unchanged")
 
 
