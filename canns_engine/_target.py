@@ -3,7 +3,7 @@
 numba compiles for this machine's CPU model (LLVM's name for it, ``rocketlake``, ``znver3`` …) and files
 every cached kernel under that name and the CPU's full feature list. A kernel compiled on one machine
 then serves only machines with the very same CPU, so compiled kernels could not be shipped, and every
-installation compiled for a minute (a first-ever call: 7 s for a ring, 11 s for a sheet).
+installation compiled for a minute (a first-ever call: 7–9 s for a ring, 10–11 s for a sheet).
 
 Instead the engine compiles for the highest x86-64 micro-architecture level this CPU supports,
 ``x86-64-v4`` (AVX-512) or ``x86-64-v3`` (AVX2 and FMA), with the level's own feature list. Kernels
@@ -55,6 +55,7 @@ def runnable_levels(features: frozenset[str]) -> list[str]:
 
 
 def is_x86_64() -> bool:
+    """Whether this process runs x86-64 code (the portable levels exist only there)."""
     return ll.get_process_triple().split("-")[0] in ("x86_64", "amd64")
 
 
