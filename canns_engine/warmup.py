@@ -125,6 +125,11 @@ def warm_up(model_types: Iterable[str] = WARMABLE) -> None:
             _stamp(model_type).touch()
 
 
+HELPER_CWD = Path(__file__).resolve().parent.parent
+"""Where helper processes start: this engine's parent folder, so ``-m canns_engine.cli`` imports this very
+engine when it is not installed."""
+
+
 def ship(model_types: Iterable[str], jobs: int = 2, out: Callable[[str], None] = print) -> Path:
     """Compile ``model_types``' kernels for every portable CPU level this machine runs (x86-64-v4, then
     v3) into :data:`canns_engine._cache.SHIPPED_DIR`, for an installation to carry (a bundle's build does
@@ -143,7 +148,7 @@ def ship(model_types: Iterable[str], jobs: int = 2, out: Callable[[str], None] =
                    NUMBA_CPU_FEATURES="")
         out(f"compiling for {level} into {_cache.SHIPPED_DIR}")
         done = subprocess.run([*command(models), "--jobs", str(jobs)], env=env, capture_output=True,
-                              text=True, cwd=Path(__file__).resolve().parent.parent)
+                              text=True, cwd=HELPER_CWD)
         for line in done.stdout.splitlines():
             out(f"  {level}: {line}")
         if done.returncode != 0:
@@ -167,12 +172,11 @@ class KernelCompiler:
     Parameters
     ----------
     cwd : path, optional
-        Working folder of the helper processes (default: this engine's parent folder, so ``-m
-        canns_engine.cli`` imports this very engine when it is not installed).
+        Working folder of the helper processes (default: :data:`HELPER_CWD`).
     """
 
     def __init__(self, cwd: str | os.PathLike | None = None) -> None:
-        self.cwd = Path(cwd) if cwd is not None else Path(__file__).resolve().parent.parent
+        self.cwd = Path(cwd) if cwd is not None else HELPER_CWD
         self._lock = threading.Lock()
         self._processes: dict[str, subprocess.Popen] = {}
         self._stopped = False
